@@ -1,0 +1,49 @@
+# One place for the project's commands. `make help` lists them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+MODE   ?= standard
+
+.PHONY: help venv test test-unit test-chapters book book-clean serve chapter bench clean
+
+help:
+	@echo "make test      set up .venv if needed, run unit tests + every chapter (quick mode)"
+	@echo "make book      set up .venv if needed, build the book (MODE=$(MODE)) into _build/html"
+	@echo "make serve     serve _build/html on http://localhost:8000"
+	@echo "make chapter CH=chapters/01_rmsprop_ode.md   build one chapter stand-alone"
+	@echo "make book-clean  wipe _build (forces re-execution)"
+
+$(BIN)/activate: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+# The test command: unit tests and every chapter through nbval, in quick mode.
+test: venv
+	LRTHEORY_MODE=quick $(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-unit: venv
+	$(BIN)/python -m pytest tests
+
+test-chapters: venv
+	LRTHEORY_MODE=quick $(BIN)/python -m pytest -n 2 --dist loadfile chapters
+
+book: venv
+	LRTHEORY_MODE=$(MODE) LRTHEORY_PROGRESS=0 $(BIN)/jupyter-book build . -W --keep-going
+	@echo "open $(CURDIR)/_build/html/index.html  (or: make serve)"
+
+book-clean:
+	rm -rf _build
+
+serve:
+	$(BIN)/python -m http.server --directory _build/html 8000
+
+chapter: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH LRTHEORY_MODE=$(MODE) scripts/build_chapter.sh $(CH)
+
+clean: book-clean
+	rm -rf .pytest_cache .hypothesis

@@ -1,0 +1,176 @@
+"""The small real data sets of the book: scikit-learn's bundled, offline data.
+
+scikit-learn ships a few classic data sets inside its wheel, so they load with
+no network: ``digits`` (8x8 images of handwritten digits, 10 classes),
+``breast_cancer`` (30 features, 2 classes), ``wine`` (13 features, 3 classes)
+and ``iris`` (4 features, 3 classes).  :func:`load_arrays` returns a fixed,
+stratified train/test split as numpy arrays, standardised with the training
+set's statistics; :func:`load_dataset` returns the same split as torch tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._validation import check_choice, check_int, check_scalar
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+__all__ = ["DATASETS", "ArraySplit", "TensorSplit", "load_arrays", "load_dataset"]
+
+DATASETS: tuple[str, ...] = ("digits", "breast_cancer", "wine", "iris")
+"""Names accepted by :func:`load_arrays` and :func:`load_dataset`."""
+
+
+@dataclass(frozen=True)
+class ArraySplit:
+    """A train/test split as numpy arrays (features ``float64``, labels ``int64``)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    name: str
+
+    @property
+    def num_features(self) -> int:
+        """Number of input features."""
+        return int(self.X_train.shape[1])
+
+
+@dataclass(frozen=True)
+class TensorSplit:
+    """A train/test split as torch tensors on one device."""
+
+    X_train: "torch.Tensor"
+    y_train: "torch.Tensor"
+    X_test: "torch.Tensor"
+    y_test: "torch.Tensor"
+    num_classes: int
+    name: str
+
+    @property
+    def num_features(self) -> int:
+        """Number of input features."""
+        return int(self.X_train.shape[1])
+
+
+def _raw(name: str) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn import datasets as skd
+
+    loader = {
+        "digits": skd.load_digits,
+        "breast_cancer": skd.load_breast_cancer,
+        "wine": skd.load_wine,
+        "iris": skd.load_iris,
+    }[name]
+    bunch = loader()
+    return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64)
+
+
+def load_arrays(
+    name: str,
+    *,
+    test_size: float = 0.25,
+    seed: int = 0,
+    standardize: bool = True,
+) -> ArraySplit:
+    """Load a bundled scikit-learn data set as a fixed, stratified train/test split.
+
+    Parameters
+    ----------
+    name : {"digits", "breast_cancer", "wine", "iris"}
+        Which data set.
+    test_size : float, optional
+        Fraction of the samples held out for testing, in (0, 1). Default 0.25.
+    seed : int, optional
+        Seed of the shuffle that makes the split (default 0), so the split is
+        the same on every machine and in every build.
+    standardize : bool, optional
+        Shift and scale each feature to zero mean and unit variance using the
+        *training* set's statistics (constant features are only shifted).
+
+    Returns
+    -------
+    ArraySplit
+        ``X_train, y_train, X_test, y_test`` with ``float64`` features and
+        ``int64`` labels, plus ``num_classes`` and ``name``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown or ``test_size`` is not in (0, 1).
+
+    Notes
+    -----
+    The split is made by :func:`sklearn.model_selection.train_test_split` with
+    ``stratify=y``, so every class keeps its share in both halves.
+    """
+    from sklearn.model_selection import train_test_split
+
+    check_choice("name", name, DATASETS)
+    test_size = check_scalar("test_size", test_size, low=0.0, high=1.0,
+                             low_inclusive=False, high_inclusive=False)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    X, y = _raw(name)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=test_size, random_state=seed, stratify=y
+    )
+    if standardize:
+        mean = X_tr.mean(axis=0)
+        std = X_tr.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        X_tr = (X_tr - mean) / std
+        X_te = (X_te - mean) / std
+    return ArraySplit(X_tr, y_tr, X_te, y_te, int(y.max()) + 1, name)
+
+
+def load_dataset(
+    name: str,
+    *,
+    test_size: float = 0.25,
+    seed: int = 0,
+    standardize: bool = True,
+    device: Any = None,
+    dtype: Any = None,
+) -> TensorSplit:
+    """Load a bundled data set as torch tensors (see :func:`load_arrays`).
+
+    Parameters
+    ----------
+    name, test_size, seed, standardize
+        As in :func:`load_arrays`.
+    device : str, torch.device or None, optional
+        Where to put the tensors; ``None`` picks ``cuda`` when available
+        (:func:`lrtheory.experiments.get_device`).
+    dtype : torch.dtype or None, optional
+        Floating dtype of the features (default ``torch.float32``). Labels are
+        always ``torch.int64``.
+
+    Returns
+    -------
+    TensorSplit
+    """
+    import torch
+
+    from .experiments import get_device
+
+    dtype = torch.float32 if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    dev = get_device(device)
+    a = load_arrays(name, test_size=test_size, seed=seed, standardize=standardize)
+
+    def feats(x: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(x, dtype=dtype, device=dev)
+
+    def labels(x: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(x, dtype=torch.int64, device=dev)
+
+    return TensorSplit(feats(a.X_train), labels(a.y_train), feats(a.X_test), labels(a.y_test),
+                       a.num_classes, a.name)

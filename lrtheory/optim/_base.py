@@ -1,0 +1,168 @@
+"""The contract every :mod:`lrtheory.optim` optimiser follows.
+
+:class:`BookOptimizer` is a thin layer over :class:`torch.optim.Optimizer`
+that does the bookkeeping once, so that each optimiser only writes its
+mathematics:
+
+* hyperparameters go through :meth:`torch.optim.Optimizer.__init__` as
+  ``defaults`` and end up in ``param_groups``; each subclass validates them
+  with :func:`check_hparam`, whose ``ValueError`` names the hyperparameter;
+* ``step(closure=None)`` runs under ``torch.no_grad()``, re-enables grad for
+  the closure, skips parameters whose ``.grad`` is ``None``, refuses sparse
+  and complex gradients with a clear error, creates per-tensor state lazily
+  through :meth:`BookOptimizer._init_state`, and hands each group's lists to
+  :meth:`BookOptimizer._group_step`;
+* the ``foreach`` argument chooses between the per-tensor reference loop and
+  the multi-tensor (``torch._foreach_*``) path, like torch's own optimisers.
+
+Subclasses keep the update itself in small pure functions (``*_update``), so
+the mathematics can be read, tested and reused apart from the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable
+
+import torch
+
+__all__ = ["BookOptimizer", "check_hparam"]
+
+
+def check_hparam(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = 0.0,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Validate a scalar hyperparameter; the error names it.
+
+    Parameters
+    ----------
+    name : str
+        Hyperparameter name as the user typed it (``"lr"``, ``"alpha"`` …).
+    value : Any
+        A real number (a 0-d tensor is accepted).
+    low, high : float or None
+        Interval bounds (``None``: unbounded). Default: non-negative.
+    low_inclusive, high_inclusive : bool
+        Whether the bounds are allowed.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number.
+    ValueError
+        If ``value`` is NaN, infinite or out of range: ``"Invalid lr: -1.0 (must be >= 0.0)"``.
+    """
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"Invalid {name}: a tensor hyperparameter must have one element")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"Invalid {name}: must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"Invalid {name}: {value} (must be finite)")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        raise ValueError(f"Invalid {name}: {value} (must be {'>=' if low_inclusive else '>'} {low})")
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        raise ValueError(f"Invalid {name}: {value} (must be {'<=' if high_inclusive else '<'} {high})")
+    return value
+
+
+class BookOptimizer(torch.optim.Optimizer):
+    """Base class of the book's optimisers (see the module docstring for the contract).
+
+    Subclasses implement
+
+    ``_init_state(self, p, group) -> dict``
+        the per-tensor state for a new parameter ``p`` (called once, lazily);
+    ``_group_step(self, group, params, grads, states, foreach) -> None``
+        update the given parameters in place (``params``, ``grads`` and
+        ``states`` are aligned lists; ``foreach`` says which path to take).
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors or dicts defining parameter groups.
+    defaults : dict
+        Default hyperparameters (must include ``"foreach"``: ``None`` picks the
+        multi-tensor path, which every book optimiser has).
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        defaults.setdefault("foreach", None)
+        super().__init__(params, defaults)
+
+    # -- to be provided by subclasses -------------------------------------------------
+    def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _group_step(
+        self,
+        group: dict[str, Any],
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        states: list[dict[str, Any]],
+        foreach: bool,
+    ) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- shared bookkeeping ---------------------------------------------------------------
+    def _gather(self, group: dict[str, Any]) -> tuple[list[torch.Tensor], list[torch.Tensor], list[dict[str, Any]]]:
+        params, grads, states = [], [], []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = p.grad
+            if g.is_sparse:
+                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+            if torch.is_complex(p):
+                raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
+            state = self.state[p]
+            if len(state) == 0:
+                state.update(self._init_state(p, group))
+            params.append(p)
+            grads.append(g)
+            states.append(state)
+        return params, grads, states
+
+    @staticmethod
+    def _use_foreach(group: dict[str, Any], params: list[torch.Tensor]) -> bool:
+        foreach = group.get("foreach")
+        if foreach is None:
+            return len(params) > 0
+        return bool(foreach)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
+        """Perform one optimisation step.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss (run with grad enabled).
+
+        Returns
+        -------
+        float or None
+            The closure's loss, if a closure was given.
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params, grads, states = self._gather(group)
+            if not params:
+                continue
+            self._group_step(group, params, grads, states, self._use_foreach(group, params))
+        return loss

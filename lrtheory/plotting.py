@@ -1,0 +1,184 @@
+"""One figure style for the whole book.
+
+Nothing here touches matplotlib's global state at import time.  Chapters
+either wrap their plotting in ``with book_style():`` or call
+:func:`use_book_style` once at the top (which a notebook may do: it is the
+notebook's own process).  Figures have an opaque white background, so they
+stay readable when the book's theme is switched to dark mode.
+
+The palette is Okabe & Ito's colour-blind-safe set; line styles cycle with
+the colours so that curves stay distinguishable in greyscale too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Sequence
+
+from ._validation import check_int, check_scalar
+
+__all__ = ["PALETTE", "LINESTYLES", "book_style", "use_book_style", "subplots", "color", "legend_outside"]
+
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow (last: weak on white)
+)
+"""Okabe-Ito colour-blind-safe colours, in the order curves receive them."""
+
+LINESTYLES: tuple[Any, ...] = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), "-", "--")
+"""Line styles paired with :data:`PALETTE`."""
+
+
+def _style() -> dict[str, Any]:
+    from cycler import cycler
+
+    return {
+        "figure.figsize": (6.4, 4.0),
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "figure.facecolor": "white",
+        "savefig.facecolor": "white",
+        "axes.facecolor": "white",
+        "axes.edgecolor": "#333333",
+        "axes.labelcolor": "#111111",
+        "axes.titlesize": 11,
+        "axes.labelsize": 10,
+        "axes.grid": True,
+        "grid.color": "#dddddd",
+        "grid.linewidth": 0.6,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": cycler(color=list(PALETTE)) + cycler(linestyle=list(LINESTYLES)),
+        "lines.linewidth": 1.8,
+        "legend.frameon": False,
+        "legend.fontsize": 9,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
+        "xtick.color": "#333333",
+        "ytick.color": "#333333",
+        "font.size": 10,
+        "figure.constrained_layout.use": True,
+        "image.cmap": "viridis",
+    }
+
+
+@contextlib.contextmanager
+def book_style() -> Iterator[None]:
+    """Context manager that applies the book's figure style inside a ``with`` block.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lrtheory.plotting import book_style
+    >>> with book_style():
+    ...     import matplotlib.pyplot as plt
+    ...     fig, ax = plt.subplots()
+    """
+    import matplotlib as mpl
+
+    with mpl.rc_context(_style()):
+        yield
+
+
+def use_book_style() -> None:
+    """Apply the book's figure style to the current process for good.
+
+    Meant for the first cell of a notebook; library code uses :func:`book_style`.
+    """
+    import matplotlib as mpl
+
+    mpl.rcParams.update(_style())
+
+
+def color(i: int) -> str:
+    """Return the ``i``-th colour of :data:`PALETTE` (cycling).
+
+    Parameters
+    ----------
+    i : int
+        Index, any non-negative integer.
+
+    Returns
+    -------
+    str
+        A hex colour string.
+    """
+    i = check_int("i", i, low=0)
+    return PALETTE[i % len(PALETTE)]
+
+
+def subplots(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float | None = None,
+    height: float | None = None,
+    **kwargs: Any,
+) -> tuple[Any, Any]:
+    """Create a figure in the book's style, sized for the page.
+
+    Parameters
+    ----------
+    nrows, ncols : int, optional
+        Grid of axes.
+    width, height : float, optional
+        Figure size in inches; by default 3.4 inches per column (at most 10)
+        and 3.0 inches per row.
+    **kwargs
+        Passed on to :func:`matplotlib.pyplot.subplots`.
+
+    Returns
+    -------
+    (Figure, Axes or array of Axes)
+    """
+    import matplotlib.pyplot as plt
+
+    nrows = check_int("nrows", nrows, low=1)
+    ncols = check_int("ncols", ncols, low=1)
+    w = min(10.0, 3.4 * ncols + 0.6) if width is None else check_scalar("width", width, low=0.5)
+    h = 3.0 * nrows + 0.2 if height is None else check_scalar("height", height, low=0.5)
+    with book_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), **kwargs)
+    # the style must persist for drawing: attach it to the figure's axes
+    _apply_axes_style(axes)
+    return fig, axes
+
+
+def _apply_axes_style(axes: Any) -> None:
+    import numpy as np
+
+    style = _style()
+    for ax in np.atleast_1d(axes).ravel():
+        ax.set_prop_cycle(style["axes.prop_cycle"])
+        ax.grid(True, color=style["grid.color"], linewidth=style["grid.linewidth"])
+        ax.spines["top"].set_visible(False)
+        ax.spines["right"].set_visible(False)
+
+
+def legend_outside(ax: Any, *, ncol: int = 1) -> Any:
+    """Place ``ax``'s legend to the right of the axes, outside the plot area.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes whose legend to place.
+    ncol : int, optional
+        Number of legend columns.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
+    ncol = check_int("ncol", ncol, low=1)
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=ncol, frameon=False)
