@@ -1,0 +1,192 @@
+"""Exponentiated gradient descent for non-negative parameters, and its normalised form on the simplex.
+
+* :class:`EGD`: θ ← θ ⊙ exp(−η ∇L). Parameters must start non-negative and
+  then stay so; zero entries stay zero.
+* :class:`NormalizedEGD`: the same step followed by division by the sum of
+  the tensor's entries, so that every parameter tensor is a point of the
+  probability simplex (mirror descent with the entropy).
+
+The mathematics is in the pure functions :func:`eg_update` and
+:func:`normalized_eg_update`; the classes do the bookkeeping of
+:class:`~lrtheory.optim._base.BookOptimizer`.  Derived in chapter 4.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import torch
+
+from ._base import BookOptimizer, check_hparam
+
+__all__ = ["EGD", "NormalizedEGD", "eg_update", "normalized_eg_update"]
+
+
+def eg_update(theta: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tensor:
+    """Return θ ⊙ exp(−lr · grad) (a new tensor).
+
+    Parameters
+    ----------
+    theta : torch.Tensor
+        Current parameter, entries ≥ 0.
+    grad : torch.Tensor
+        Gradient at ``theta``.
+    lr : float
+        Learning rate η.
+
+    Returns
+    -------
+    torch.Tensor
+
+    Notes
+    -----
+    Gradient descent on φ = log θ is φ ← φ − η θ ⊙ ∇_θ L; dropping the factor
+    θ gives log θ ← log θ − η ∇_θ L, i.e. this update. Derived in chapter 4.
+    """
+    return theta * torch.exp(-lr * grad)
+
+
+def normalized_eg_update(theta: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tensor:
+    """Return θ ⊙ exp(−lr · grad) divided by its sum over all entries (a new tensor).
+
+    Parameters
+    ----------
+    theta : torch.Tensor
+        Current parameter, entries ≥ 0 with a positive sum.
+    grad : torch.Tensor
+        Gradient at ``theta``.
+    lr : float
+        Learning rate η.
+
+    Returns
+    -------
+    torch.Tensor
+        A point of the probability simplex (entries ≥ 0 summing to one).
+
+    Notes
+    -----
+    The exponent is shifted by its maximum, −η(g − min g), which leaves the
+    normalised result unchanged and keeps the exponential ≤ 1 (no overflow).
+    The step is mirror descent with the negative entropy: it minimises
+    η⟨g, w⟩ + KL(w ‖ θ) over the simplex. Derived in chapter 4.
+    """
+    w = theta * torch.exp(-lr * (grad - grad.min()))
+    return w / w.sum()
+
+
+class EGD(BookOptimizer):
+    r"""Exponentiated gradient descent: θ ← θ ⊙ exp(−lr · ∇L), for non-negative parameters.
+
+    .. math::
+
+        \theta_{t+1} = \theta_t \odot \exp(-\eta\, g_t)
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors or parameter groups. Every entry must be ≥ 0 when the tensor
+        is handed to the optimiser (a ``ValueError`` otherwise).
+    lr : float, optional
+        Learning rate η ≥ 0 (default 0.1).
+    foreach : bool or None, optional
+        ``True``/``None``: multi-tensor path; ``False``: per-tensor loop.
+
+    Notes
+    -----
+    Conventions that differ from :class:`torch.optim.SGD`: the step is
+    multiplicative, so a parameter's sign never changes and a zero entry is
+    frozen at zero; η has the units of 1/gradient rather than
+    parameter/gradient (the step of entry i is about η θ_i g_i for small
+    η g_i). There is no momentum or weight decay. Derived in chapter 4.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None) -> None:
+        lr = check_hparam("lr", lr)
+        super().__init__(params, {"lr": lr, "foreach": foreach})
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group after checking that its parameters are non-negative."""
+        super().add_param_group(param_group)
+        _check_nonnegative(type(self).__name__, self.param_groups[-1]["params"], need_positive_sum=False)
+
+    def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
+        lr = group["lr"]
+        if foreach:
+            factors = torch._foreach_mul(grads, -lr)
+            torch._foreach_exp_(factors)
+            torch._foreach_mul_(params, factors)
+        else:
+            for p, g in zip(params, grads):
+                p.copy_(eg_update(p, g, lr))
+
+
+class NormalizedEGD(BookOptimizer):
+    r"""Normalised exponentiated gradient: each parameter tensor is a point of the probability simplex.
+
+    .. math::
+
+        \theta_{t+1} = \frac{\theta_t \odot \exp(-\eta\, g_t)}
+                            {\sum_i \theta_{t,i} \exp(-\eta\, g_{t,i})}
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors or parameter groups; each tensor's entries must be ≥ 0 with a
+        positive sum (a ``ValueError`` otherwise). After the first step every
+        tensor sums to one. The sum runs over all entries of a tensor; use one
+        tensor per simplex.
+    lr : float, optional
+        Learning rate η ≥ 0 (default 0.1).
+    foreach : bool or None, optional
+        ``True``/``None``: multi-tensor path; ``False``: per-tensor loop.
+
+    Notes
+    -----
+    The normalisation means that adding a constant to the gradient changes
+    nothing: only differences between coordinates matter, as they should on
+    the simplex. Derived in chapter 4.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None) -> None:
+        lr = check_hparam("lr", lr)
+        super().__init__(params, {"lr": lr, "foreach": foreach})
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group after checking that each tensor is non-negative with a positive sum."""
+        super().add_param_group(param_group)
+        _check_nonnegative(type(self).__name__, self.param_groups[-1]["params"], need_positive_sum=True)
+
+    def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
+        lr = group["lr"]
+        if foreach:
+            mins = torch._foreach_max(torch._foreach_neg(grads))  # −min g
+            expo = torch._foreach_add(grads, mins)  # g − min g ≥ 0
+            torch._foreach_mul_(expo, -lr)
+            torch._foreach_exp_(expo)
+            torch._foreach_mul_(expo, params)
+            sums = torch._foreach_norm(expo, 1)  # entries are ≥ 0: the 1-norm is the sum
+            torch._foreach_div_(expo, sums)
+            torch._foreach_copy_(params, expo)
+        else:
+            for p, g in zip(params, grads):
+                p.copy_(normalized_eg_update(p, g, lr))
+
+
+def _check_nonnegative(owner: str, params: list[torch.Tensor], *, need_positive_sum: bool) -> None:
+    for i, p in enumerate(params):
+        with torch.no_grad():
+            if torch.is_complex(p):
+                raise ValueError(f"{owner}: params[{i}] is complex; exponentiated gradient needs real parameters")
+            if bool((p < 0).any()):
+                raise ValueError(
+                    f"{owner}: params[{i}] has negative entries (min {p.min().item():.3g}); exponentiated "
+                    "gradient keeps the sign of each entry, so parameters must start non-negative"
+                )
+            if need_positive_sum and not bool(p.sum() > 0):
+                raise ValueError(f"{owner}: params[{i}] must have a positive sum to be normalised onto the simplex")
