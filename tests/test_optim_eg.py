@@ -140,6 +140,26 @@ def test_eg_step_size_with_zero_meta_lr_is_torch_optimizer(direction, ref, per_c
         torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-12)
 
 
+def test_gradient_signal_pairs_consecutive_gradients():
+    """signal="gradient": ν_{t+1} = ν_t exp(γ g_{t−1} ⊙ g_t) whatever the direction; equal to the default for SGD."""
+    p = _params(13)
+    opt = EGStepSize(p, lr=0.01, meta_lr=0.03, direction="adam", signal="gradient")
+    grads = []
+    for _ in range(4):
+        opt.zero_grad()
+        _loss(p).backward()
+        grads.append([q.grad.clone() for q in p])
+        opt.step()
+    for i, q in enumerate(p):
+        acc = sum(grads[k - 1][i] * grads[k][i] for k in range(1, 4))
+        torch.testing.assert_close(opt.state[q]["nu"], torch.exp(0.03 * acc), rtol=1e-11, atol=0)
+    a, b = _params(14), _params(14)
+    ra = _run(EGStepSize, a, 6, lr=0.01, meta_lr=0.03, signal="gradient")
+    rb = _run(EGStepSize, b, 6, lr=0.01, meta_lr=0.03)
+    for x, y in zip(ra, rb):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+
+
 def test_init_nu_scales_lr():
     a, b = _params(3), _params(3)
     _run(EGStepSize, a, 5, lr=0.01, meta_lr=0.0, init_nu=3.0)
@@ -150,9 +170,11 @@ def test_init_nu_scales_lr():
 
 @pytest.mark.parametrize("direction", ["sgd", "momentum", "adam"])
 @pytest.mark.parametrize("per_coordinate", [True, False])
-def test_eg_step_size_foreach_equals_loop(direction, per_coordinate):
+@pytest.mark.parametrize("signal", ["direction", "gradient"])
+def test_eg_step_size_foreach_equals_loop(direction, per_coordinate, signal):
     a, b = _params(5), _params(5)
-    kw = dict(lr=0.02, meta_lr=0.5, direction=direction, per_coordinate=per_coordinate, nu_min=0.01, nu_max=50.0)
+    kw = dict(lr=0.02, meta_lr=0.5, direction=direction, per_coordinate=per_coordinate, nu_min=0.01, nu_max=50.0,
+              signal=signal)
     ra = _run(EGStepSize, a, 25, foreach=True, **kw)
     rb = _run(EGStepSize, b, 25, foreach=False, **kw)
     for x, y in zip(ra, rb):
@@ -231,7 +253,7 @@ def test_eg_step_size_argument_errors():
     p = _params(0)
     for kw, name in [({"lr": -1.0}, "lr"), ({"meta_lr": -0.1}, "meta_lr"), ({"direction": "rmsprop"}, "direction"),
                      ({"momentum": 1.0}, "momentum"), ({"init_nu": 0.0}, "init_nu"), ({"betas": (0.9, 1.0)}, "betas"),
-                     ({"nu_max": 0.0}, "nu_max")]:
+                     ({"nu_max": 0.0}, "nu_max"), ({"signal": "hessian"}, "signal")]:
         with pytest.raises(ValueError, match=name):
             EGStepSize(p, **kw)
     with pytest.raises(TypeError, match="per_coordinate"):

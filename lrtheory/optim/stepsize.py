@@ -30,12 +30,16 @@ __all__ = [
     "EGStepSize",
     "HypergradientSGD",
     "DIRECTIONS",
+    "SIGNALS",
     "eg_step_size_update",
     "hypergradient_lr_update",
 ]
 
 DIRECTIONS: tuple[str, ...] = ("sgd", "momentum", "adam")
 """Update directions that :class:`EGStepSize` can scale."""
+
+SIGNALS: tuple[str, ...] = ("direction", "gradient")
+"""What :class:`EGStepSize` pairs with g_t: the previous direction u_{t−1} or gradient g_{t−1}."""
 
 
 def eg_step_size_update(nu: torch.Tensor, signal: torch.Tensor, meta_lr: float,
@@ -131,6 +135,11 @@ class EGStepSize(BookOptimizer):
         Adam's (β₁, β₂) for ``"adam"`` (default (0.9, 0.999)).
     eps : float, optional
         Adam's ε, added outside the square root (default 1e-8).
+    signal : {"direction", "gradient"}, optional
+        Pair g_t with the previous direction u_{t−1} (default: the exact
+        one-step hypergradient) or with the previous gradient g_{t−1} (the
+        SGD formula applied unchanged to another direction; the two coincide
+        for ``direction="sgd"``).
     init_nu : float, optional
         ν_0 > 0 (default 1).
     nu_min, nu_max : float, optional
@@ -153,7 +162,8 @@ class EGStepSize(BookOptimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 0.01, meta_lr: float = 0.01, *,
                  per_coordinate: bool = True, direction: str = "sgd", momentum: float = 0.9,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, init_nu: float = 1.0,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, signal: str = "direction",
+                 init_nu: float = 1.0,
                  nu_min: float = 0.0, nu_max: float = math.inf, foreach: bool | None = None) -> None:
         lr = check_hparam("lr", lr)
         meta_lr = check_hparam("meta_lr", meta_lr)
@@ -161,6 +171,8 @@ class EGStepSize(BookOptimizer):
             raise TypeError(f"Invalid per_coordinate: must be a bool, got {type(per_coordinate).__name__}")
         if direction not in DIRECTIONS:
             raise ValueError(f"Invalid direction: {direction!r} (must be one of {DIRECTIONS})")
+        if signal not in SIGNALS:
+            raise ValueError(f"Invalid signal: {signal!r} (must be one of {SIGNALS})")
         momentum = check_hparam("momentum", momentum, high=1.0, high_inclusive=False)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError("Invalid betas: must be a pair of floats")
@@ -172,7 +184,7 @@ class EGStepSize(BookOptimizer):
         if not (isinstance(nu_max, (int, float)) and nu_max > nu_min):
             raise ValueError(f"Invalid nu_max: {nu_max} (must be a number > nu_min={nu_min})")
         defaults = dict(lr=lr, meta_lr=meta_lr, per_coordinate=per_coordinate, direction=direction,
-                        momentum=momentum, betas=betas, eps=eps, init_nu=init_nu, nu_min=nu_min,
+                        momentum=momentum, betas=betas, eps=eps, signal=signal, init_nu=init_nu, nu_min=nu_min,
                         nu_max=float(nu_max), foreach=foreach)
         super().__init__(params, defaults)
 
@@ -217,6 +229,7 @@ class EGStepSize(BookOptimizer):
         for s in states:
             s["step"] += 1
         dirs = self._directions(group, grads, states, foreach)
+        remembered = grads if group["signal"] == "gradient" else dirs
         # 3. θ ← θ − η ν ⊙ u_t ; remember u_t
         if foreach:
             if group["per_coordinate"]:
@@ -224,11 +237,11 @@ class EGStepSize(BookOptimizer):
             else:
                 scaled = torch._foreach_mul(dirs, states[0]["nu"])
             torch._foreach_add_(params, scaled, alpha=-lr)
-            torch._foreach_copy_(prevs, dirs)
+            torch._foreach_copy_(prevs, remembered)
         else:
-            for p, s, u in zip(params, states, dirs):
+            for p, s, u, r in zip(params, states, dirs, remembered):
                 p.add_(s["nu"] * u, alpha=-lr)
-                s["prev_direction"].copy_(u)
+                s["prev_direction"].copy_(r)
 
     @staticmethod
     def _directions(group: dict[str, Any], grads: list[torch.Tensor], states: list[dict[str, Any]],
