@@ -1,0 +1,464 @@
+"""The scalar SimSiam toy: a predictor φ, an encoder θ, and the loss l = ½(φθ − θ)².
+
+A one-dimensional caricature of a Siamese network: the encoder maps an input
+to θ, the predictor multiplies it by φ, and the loss compares the prediction
+φθ with the target θ.  Its gradient with respect to θ has two parts, one
+through the prediction (φθ) and one through the target (θ).  Three gradient
+flows are compared (``SYSTEMS``):
+
+``"stopgrad"``
+    SimSiam: the target branch is detached,
+    φ' = −(φ − 1)θ²,  θ' = −(φ − 1)θφ.
+``"full"``
+    the full gradient flow of l,
+    φ' = −(φ − 1)θ²,  θ' = −(φ − 1)²θ.
+``"removed"``
+    only the term that the stop-gradient removes,
+    φ' = −(φ − 1)θ²,  θ' = +(φ − 1)θ.
+
+Each system has a conserved quantity (:func:`conserved_quantity`), so its
+limit is known in closed form (:func:`exact_limit`), and so is the set of
+initial conditions that collapse (θ → 0, :func:`collapses`).  Gradient
+descent with a finite learning rate does not conserve these quantities; the
+change per step is also exact (:func:`invariant_step_change`).
+
+Derived in chapter 5.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ._validation import check_array, check_choice, check_int, check_scalar
+
+__all__ = [
+    "SYSTEMS",
+    "toy_loss",
+    "stopgrad_flow",
+    "full_flow",
+    "removed_flow",
+    "toy_flow",
+    "toy_update",
+    "toy_gd",
+    "conserved_quantity",
+    "invariant_step_change",
+    "exact_limit",
+    "collapses",
+    "collapse_map",
+    "OUTCOMES",
+    "gd_outcome",
+]
+
+SYSTEMS: tuple[str, ...] = ("stopgrad", "full", "removed")
+"""The three toy systems: with stop-gradient, full gradient, only the removed term."""
+
+
+def _state(name: str, state: object) -> np.ndarray:
+    arr = check_array(name, state)
+    if arr.ndim == 0 or arr.shape[-1] != 2:
+        raise ValueError(f"{name} must have shape (..., 2) holding (phi, theta), got {arr.shape}")
+    return arr
+
+
+def _pair(phi0: object, theta0: object) -> tuple[np.ndarray, np.ndarray]:
+    phi = check_array("phi0", phi0)
+    theta = check_array("theta0", theta0)
+    try:
+        phi, theta = np.broadcast_arrays(phi, theta)
+    except ValueError:
+        raise ValueError(f"phi0 and theta0 must broadcast, got shapes {phi.shape} and {theta.shape}") from None
+    return phi.astype(float), theta.astype(float)
+
+
+def toy_loss(phi: object, theta: object) -> np.ndarray:
+    """The toy loss l(φ, θ) = ½(φθ − θ)², vectorised.
+
+    Parameters
+    ----------
+    phi, theta : array_like
+        Predictor and encoder parameters (broadcast together).
+
+    Returns
+    -------
+    numpy.ndarray
+        The loss, of the broadcast shape.
+
+    Notes
+    -----
+    l = ½(φ − 1)²θ² vanishes on the two lines φ = 1 (the predictor is the
+    identity: no collapse needed) and θ = 0 (the encoder is constant: the
+    collapsed solution).  Derived in chapter 5.
+    """
+    phi = check_array("phi", phi)
+    theta = check_array("theta", theta)
+    return 0.5 * (phi * theta - theta) ** 2
+
+
+def stopgrad_flow(state: object) -> np.ndarray:
+    """Right-hand side of the stop-gradient (SimSiam) toy flow.
+
+    Parameters
+    ----------
+    state : array_like, shape (..., 2)
+        ``(phi, theta)`` in the last axis.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 2)
+        ``(dphi/dt, dtheta/dt)``.
+
+    Notes
+    -----
+    .. math::
+
+        \\dot\\varphi = -(\\varphi - 1)\\theta^2, \\qquad
+        \\dot\\theta = -(\\varphi - 1)\\theta\\varphi .
+
+    The encoder only receives the gradient through the prediction φθ.
+    Derived in chapter 5.
+    """
+    s = _state("state", state)
+    phi, theta = s[..., 0], s[..., 1]
+    r = (phi - 1.0) * theta
+    return np.stack([-r * theta, -r * phi], axis=-1)
+
+
+def full_flow(state: object) -> np.ndarray:
+    """Right-hand side of the full gradient flow of the toy loss.
+
+    Parameters
+    ----------
+    state : array_like, shape (..., 2)
+        ``(phi, theta)`` in the last axis.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 2)
+
+    Notes
+    -----
+    .. math::
+
+        \\dot\\varphi = -(\\varphi - 1)\\theta^2, \\qquad
+        \\dot\\theta = -(\\varphi - 1)\\theta\\varphi + (\\varphi - 1)\\theta
+                     = -(\\varphi - 1)^2\\theta ,
+
+    i.e. −∇l with both branches differentiated.  Derived in chapter 5.
+    """
+    s = _state("state", state)
+    phi, theta = s[..., 0], s[..., 1]
+    r = (phi - 1.0) * theta
+    return np.stack([-r * theta, -r * (phi - 1.0)], axis=-1)
+
+
+def removed_flow(state: object) -> np.ndarray:
+    """Right-hand side of the toy flow that keeps only the stop-gradient's removed term.
+
+    Parameters
+    ----------
+    state : array_like, shape (..., 2)
+        ``(phi, theta)`` in the last axis.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 2)
+
+    Notes
+    -----
+    .. math::
+
+        \\dot\\varphi = -(\\varphi - 1)\\theta^2, \\qquad
+        \\dot\\theta = +(\\varphi - 1)\\theta ,
+
+    the encoder is driven only through the target branch.  Derived in chapter 5.
+    """
+    s = _state("state", state)
+    phi, theta = s[..., 0], s[..., 1]
+    r = (phi - 1.0) * theta
+    return np.stack([-r * theta, r], axis=-1)
+
+
+_FLOWS: dict[str, Callable[[object], np.ndarray]] = {
+    "stopgrad": stopgrad_flow,
+    "full": full_flow,
+    "removed": removed_flow,
+}
+
+
+def toy_flow(system: str) -> Callable[[object], np.ndarray]:
+    """Return the vector field of one of the :data:`SYSTEMS`.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+
+    Returns
+    -------
+    callable
+        ``state (..., 2) -> (..., 2)``, usable with
+        :func:`lrtheory.flows.integrate_flow`.
+    """
+    return _FLOWS[check_choice("system", system, SYSTEMS)]
+
+
+def conserved_quantity(system: str, phi: object, theta: object) -> np.ndarray:
+    """The quantity that the flow of ``system`` keeps constant.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+    phi, theta : array_like
+        A state (or states, broadcast together).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Notes
+    -----
+    All three systems share φ' = −(φ − 1)θ², so dφ/dθ separates:
+
+    * stopgrad: dφ/dθ = θ/φ, invariant C = φ² − θ²;
+    * full: dφ/dθ = θ/(φ − 1), invariant D = (φ − 1)² − θ²;
+    * removed: dφ/dθ = −θ, invariant E = φ + θ²/2.
+
+    Derived in chapter 5.
+    """
+    check_choice("system", system, SYSTEMS)
+    phi, theta = _pair(phi, theta)
+    if system == "stopgrad":
+        return phi**2 - theta**2
+    if system == "full":
+        return (phi - 1.0) ** 2 - theta**2
+    return phi + 0.5 * theta**2
+
+
+def invariant_step_change(system: str, phi: object, theta: object, lr: float) -> np.ndarray:
+    """Exact change of the invariant over one gradient-descent step of size ``lr``.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+    phi, theta : array_like
+        The state before the step.
+    lr : float
+        Learning rate, ≥ 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Q(state after the step) − Q(state before), Q = :func:`conserved_quantity`.
+
+    Notes
+    -----
+    With r = (φ − 1)θ and one Euler step of size γ,
+
+    * stopgrad: ΔC = −γ² r² C,
+    * full:     ΔD = −γ² r² D,
+    * removed:  ΔE = +γ² r² / 2.
+
+    The first-order terms cancel because Q is conserved by the flow; what is
+    left is O(γ²).  So gradient descent shrinks |C| and |D| geometrically and
+    pushes E upwards.  Derived in chapter 5.
+    """
+    check_choice("system", system, SYSTEMS)
+    lr = check_scalar("lr", lr, low=0.0)
+    phi, theta = _pair(phi, theta)
+    r2 = ((phi - 1.0) * theta) ** 2
+    if system == "removed":
+        return 0.5 * lr**2 * r2
+    return -(lr**2) * r2 * conserved_quantity(system, phi, theta)
+
+
+def exact_limit(system: str, phi0: object, theta0: object) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form limit (φ∞, θ∞) of the toy flow of ``system`` as t → ∞.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+    phi0, theta0 : array_like
+        Initial conditions (broadcast together).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        φ∞ and θ∞, of the broadcast shape.
+
+    Notes
+    -----
+    Every orbit stays on a level set of its invariant and φ moves monotonically
+    towards 1 while θ ≠ 0; the orbit ends on the first line of equilibria it
+    meets, φ = 1 or θ = 0.  With s = sign θ(0):
+
+    * stopgrad, C = φ₀² − θ₀²: if θ₀ ≠ 0, C < 1 and (φ₀ ≥ 0 or C < 0) the
+      limit is (1, s√(1 − C)); otherwise (sign(φ₀)√C, 0).
+    * full, D = (φ₀ − 1)² − θ₀²: if D < 0 the limit is (1, s√(−D));
+      otherwise (1 + sign(φ₀ − 1)√D, 0).
+    * removed, E = φ₀ + θ₀²/2: if θ₀ ≠ 0 and E > 1 the limit is
+      (1, s√(2(E − 1))); otherwise (E, 0) (for θ₀ = 0 this is the fixed point).
+
+    Derived in chapter 5.
+    """
+    check_choice("system", system, SYSTEMS)
+    phi0, theta0 = _pair(phi0, theta0)
+    s = np.sign(theta0)
+    q = conserved_quantity(system, phi0, theta0)
+    with np.errstate(invalid="ignore"):
+        if system == "stopgrad":
+            alive = (theta0 != 0) & (q < 1) & ((phi0 >= 0) | (q < 0))
+            phi_inf = np.where(alive, 1.0, np.sign(phi0) * np.sqrt(np.maximum(q, 0.0)))
+            theta_inf = np.where(alive, s * np.sqrt(np.maximum(1.0 - q, 0.0)), 0.0)
+        elif system == "full":
+            alive = q < 0
+            phi_inf = np.where(alive, 1.0, 1.0 + np.sign(phi0 - 1.0) * np.sqrt(np.maximum(q, 0.0)))
+            theta_inf = np.where(alive, s * np.sqrt(np.maximum(-q, 0.0)), 0.0)
+        else:
+            alive = (theta0 != 0) & (q > 1)
+            phi_inf = np.where(alive, 1.0, q)
+            theta_inf = np.where(alive, s * np.sqrt(np.maximum(2.0 * (q - 1.0), 0.0)), 0.0)
+    return phi_inf, theta_inf
+
+
+def collapses(system: str, phi0: object, theta0: object) -> np.ndarray:
+    """Whether the flow of ``system`` from (φ₀, θ₀) collapses, i.e. θ(t) → 0.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+    phi0, theta0 : array_like
+        Initial conditions.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Notes
+    -----
+    θ∞ = 0 in :func:`exact_limit`.  Derived in chapter 5.
+    """
+    return exact_limit(system, phi0, theta0)[1] == 0.0
+
+
+def collapse_map(system: str, phi_grid: object, theta_grid: object) -> np.ndarray:
+    """Collapse indicator on a grid of initial conditions.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+    phi_grid, theta_grid : array_like, 1-D
+        The φ₀ values (columns) and θ₀ values (rows).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (len(theta_grid), len(phi_grid))
+        ``True`` where the flow collapses.
+    """
+    phi_grid = check_array("phi_grid", phi_grid, ndim=1)
+    theta_grid = check_array("theta_grid", theta_grid, ndim=1)
+    phi, theta = np.meshgrid(phi_grid, theta_grid)
+    return collapses(system, phi, theta)
+
+
+def toy_update(system: str, state: object, lr: float) -> np.ndarray:
+    """One gradient-descent step (explicit Euler step) of the toy system.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+    state : array_like, shape (..., 2)
+        ``(phi, theta)``.
+    lr : float
+        Learning rate, ≥ 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 2)
+        ``state + lr * flow(state)``.
+    """
+    field = toy_flow(system)
+    lr = check_scalar("lr", lr, low=0.0)
+    s = _state("state", state)
+    return s + lr * field(s)
+
+
+def toy_gd(system: str, state0: object, lr: float, num_steps: int) -> np.ndarray:
+    """Gradient descent on the toy system from many initial states at once.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+    state0 : array_like, shape (..., 2)
+        Initial ``(phi, theta)`` states.
+    lr : float
+        Learning rate, ≥ 0.
+    num_steps : int
+        Number of steps, ≥ 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape (num_steps + 1, ..., 2)
+        The iterates, ``state0`` first.  An iterate that overflows is
+        reported as ``nan`` from then on.
+
+    Notes
+    -----
+    For one state this equals :func:`lrtheory.flows.euler_iterates` with
+    :func:`toy_flow`; this version is vectorised over initial states.
+    Derived in chapter 5.
+    """
+    field = toy_flow(system)
+    lr = check_scalar("lr", lr, low=0.0)
+    num_steps = check_int("num_steps", num_steps, low=0)
+    s = _state("state0", state0)
+    out = np.empty((num_steps + 1, *s.shape))
+    out[0] = s
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(num_steps):
+            nxt = out[k] + lr * field(np.nan_to_num(out[k], nan=0.0))
+            bad = ~np.all(np.isfinite(out[k]), axis=-1) | ~np.all(np.isfinite(nxt), axis=-1)
+            nxt[bad] = np.nan
+            out[k + 1] = nxt
+    return out
+
+
+OUTCOMES: tuple[str, ...] = ("collapsed", "healthy", "other")
+"""Codes of :func:`gd_outcome`: 0 θ → 0, 1 φ → 1 with θ ≠ 0, 2 neither (diverged,
+oscillating, or not yet converged)."""
+
+
+def gd_outcome(system: str, state0: object, lr: float, num_steps: int, *, tol: float = 1e-3) -> np.ndarray:
+    """Classify where gradient descent on the toy system ends after ``num_steps`` steps.
+
+    Parameters
+    ----------
+    system : {"stopgrad", "full", "removed"}
+    state0 : array_like, shape (..., 2)
+        Initial states.
+    lr : float
+        Learning rate, ≥ 0.
+    num_steps : int
+        Number of steps.
+    tol : float, optional
+        A state counts as collapsed when |θ| < tol, as healthy when
+        |φ − 1| < tol and |θ| ≥ tol (default 1e-3).
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (...)
+        Indices into :data:`OUTCOMES`.
+
+    Notes
+    -----
+    Only the final state is inspected, so an orbit that converges slowly (near
+    a basin boundary) is reported as "other".  Derived in chapter 5.
+    """
+    tol = check_scalar("tol", tol, low=0.0, low_inclusive=False)
+    final = toy_gd(system, state0, lr, num_steps)[-1]
+    phi, theta = final[..., 0], final[..., 1]
+    finite = np.isfinite(phi) & np.isfinite(theta)
+    with np.errstate(invalid="ignore"):
+        collapsed = finite & (np.abs(theta) < tol)
+        healthy = finite & ~collapsed & (np.abs(phi - 1.0) < tol)
+    return np.where(collapsed, 0, np.where(healthy, 1, 2))
