@@ -20,7 +20,7 @@ bandwidth yardstick.  It prints a table and writes
 The memory-traffic model (:func:`traffic_bytes_per_param`) counts the
 bytes a step must move per parameter: read the parameter and its gradient,
 write the parameter, read and write each parameter-sized state buffer, plus
-the extra gradient reads of a step that needs a reduction (a norm) before it
+the extra reads of a step that needs a reduction (a norm, an inner product)
 can update anything.  Dividing that traffic by the step time gives the
 step's effective bandwidth, reported as a fraction of the copy bandwidth.
 """
@@ -76,8 +76,11 @@ __all__ = [
 TORCH_OPTIMIZERS: tuple[str, ...] = ("torch.SGD", "torch.RMSprop", "torch.Adagrad", "torch.Adam")
 """The ``torch.optim`` baselines, always run with ``foreach=True``."""
 
-EXTRA_GRAD_READS: dict[str, int] = {"RMSpropScalar": 1, "AdaGradNorm": 1, "NormalizedEGD": 1}
-"""Optimisers whose step needs a norm of the whole gradient before any update: one more read."""
+EXTRA_READS: dict[str, int] = {"RMSpropScalar": 1, "AdaGradNorm": 1, "HypergradientSGD": 1, "NormalizedEGD": 2}
+"""Extra parameter-sized reads of a step that needs a reduction before it can update anything:
+the group norm of g (RMSpropScalar, AdaGradNorm: g read twice), the group inner product of
+g with the previous g (HypergradientSGD: previous g read twice), the per-tensor sum of
+θ exp(-lr g) (NormalizedEGD: θ and g read twice)."""
 
 BENCH_KWARGS: dict[str, dict[str, Any]] = {}
 """Construction arguments per optimiser name (default: ``lr=1e-3``)."""
@@ -169,7 +172,7 @@ def traffic_bytes_per_param(optimizer: "torch.optim.Optimizer", name: str = "") 
     optimizer : torch.optim.Optimizer
         An optimiser that has taken at least one step (its state exists).
     name : str, optional
-        Its registry name, to look up :data:`EXTRA_GRAD_READS`.
+        Its registry name, to look up :data:`EXTRA_READS`.
 
     Returns
     -------
@@ -179,7 +182,7 @@ def traffic_bytes_per_param(optimizer: "torch.optim.Optimizer", name: str = "") 
     Notes
     -----
     For a parameter of ``n`` entries of ``s`` bytes each, with ``k`` state
-    buffers of ``n`` entries and ``r`` extra gradient reads,
+    buffers of ``n`` entries and ``r`` extra reads (:data:`EXTRA_READS`),
 
     .. math:: B = s\\,(3 + 2k + r)
 
@@ -190,7 +193,7 @@ def traffic_bytes_per_param(optimizer: "torch.optim.Optimizer", name: str = "") 
     (B / step time) is a lower bound on the bandwidth it really uses.
     Bytes are counted as STREAM counts them (no write-allocate traffic).
     """
-    extra = EXTRA_GRAD_READS.get(name, 0)
+    extra = EXTRA_READS.get(name, 0)
     total_bytes = 0
     total_params = 0
     for group in optimizer.param_groups:

@@ -79,9 +79,10 @@ def test_traffic_model_counts_the_state_buffers(opt_cls, kwargs, buffers, dtype)
     assert bench.traffic_bytes_per_param(_stepped(opt_cls, dtype, **kwargs)) == size * (3 + 2 * buffers)
 
 
-def test_traffic_model_adds_the_extra_gradient_read_of_norm_based_steps():
+def test_traffic_model_adds_the_extra_reads_of_steps_with_a_reduction():
     opt = _stepped(torch.optim.SGD, lr=0.1)
     assert bench.traffic_bytes_per_param(opt, "RMSpropScalar") == 4 * (3 + 1)
+    assert bench.traffic_bytes_per_param(opt, "NormalizedEGD") == 4 * (3 + 2)
     with pytest.raises(ValueError, match="no parameters"):
         bench.traffic_bytes_per_param(torch.optim.SGD([{"params": []}], lr=0.1))
 
