@@ -170,3 +170,13 @@ def test_closure_returns_loss():
 
     loss = opt.step(closure)
     assert loss.item() > 0 and loss.requires_grad
+
+
+def test_bfloat16_accumulator_keeps_growing():
+    p = torch.nn.Parameter(torch.zeros(4, dtype=torch.bfloat16))
+    opt = AdaGradNorm([p], lr=1.0)
+    for _ in range(1000):
+        p.grad = torch.full((4,), 0.5, dtype=torch.bfloat16)      # ‖g‖² = 1 per step
+        opt.step()
+    assert opt.state[p]["sum_sq"].dtype == torch.float32
+    assert float(opt.state[p]["sum_sq"]) == 1000.0

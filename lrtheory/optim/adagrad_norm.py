@@ -47,6 +47,11 @@ def adagrad_norm_lr_update(accumulator: torch.Tensor, sq_norm: torch.Tensor, lr:
     return new, lr / (new.sqrt() + eps)
 
 
+def _acc_dtype(p: torch.Tensor) -> torch.dtype:
+    """Accumulate in at least float32: a bfloat16 running sum would stop growing."""
+    return torch.promote_types(p.dtype, torch.float32)
+
+
 class AdaGradNorm(BookOptimizer):
     """SGD whose scalar rate is lr/(√V_t + eps), V_t = V_0 + Σ_{k≤t} ‖g_k‖².
 
@@ -84,7 +89,8 @@ class AdaGradNorm(BookOptimizer):
     * each tensor's state keeps its own share ``sum_sq`` of the accumulator
       (Σ_k ‖g_k^{(p)}‖²), so V_t is V_0 plus the sum of ``sum_sq`` over the
       group's tensors that have state, which keeps ``state_dict`` per tensor
-      and counts a tensor whose gradient is ``None`` at this step as zero.
+      and counts a tensor whose gradient is ``None`` at this step as zero;
+      the accumulator is kept in at least float32 (for bfloat16 parameters too).
 
     Derived in chapter 2.
     """
@@ -110,10 +116,10 @@ class AdaGradNorm(BookOptimizer):
 
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": torch.tensor(0.0, dtype=torch.float64),
-                "sum_sq": torch.zeros((), dtype=p.dtype, device=p.device)}
+                "sum_sq": torch.zeros((), dtype=_acc_dtype(p), device=p.device)}
 
     def _accumulator(self, group: dict[str, Any], ref: torch.Tensor) -> torch.Tensor:
-        total = torch.full((), group["initial_accumulator_value"], dtype=ref.dtype, device=ref.device)
+        total = torch.full((), group["initial_accumulator_value"], dtype=_acc_dtype(ref), device=ref.device)
         for p in group["params"]:
             st = self.state.get(p)
             if st:
@@ -130,7 +136,7 @@ class AdaGradNorm(BookOptimizer):
             shares = torch._foreach_mul(norms, norms)
             sq_norm = torch.stack([s.to(previous) for s in shares]).sum()
             _, rate = adagrad_norm_lr_update(previous, sq_norm, group["lr"], group["eps"])
-            torch._foreach_add_([s["sum_sq"] for s in states], shares)
+            torch._foreach_add_([s["sum_sq"] for s in states], [x.to(s["sum_sq"]) for x, s in zip(shares, states)])
             torch._foreach_add_(params, torch._foreach_mul(grads, -rate))
             for s in states:
                 s["step"] += 1
@@ -142,7 +148,7 @@ class AdaGradNorm(BookOptimizer):
         sq_norm = sum((s.to(previous) for s in shares), torch.zeros_like(previous))
         _, rate = adagrad_norm_lr_update(previous, sq_norm, group["lr"], group["eps"])
         for p, g, share, s in zip(params, grads, shares, states):
-            s["sum_sq"].add_(share)
+            s["sum_sq"].add_(share.to(s["sum_sq"]))
             s["step"] += 1
             p.add_(g * -rate)
 
