@@ -36,6 +36,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 HEADLINE_KEY = re.compile(r"^ch(?P<chapter>[1-9][0-9]?)-headline-(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)$")
+HEADLINE_KEY_IN_SOURCE = re.compile(r"""["'](ch[1-9][0-9]?-headline-[a-z0-9]+(?:-[a-z0-9]+)*)["']""")
 MODES = ("quick", "standard", "full")
 
 
@@ -96,6 +97,10 @@ def read_headlines(folder: Path, docname: str) -> list[dict[str, Any]]:
                 name = out.get("metadata", {}).get("scrapbook", {}).get("name")
                 if name:
                     cells.setdefault(name, code_index)
+            # myst-nb strips glue outputs from the notebooks it saves: find the key in the source
+            source = "".join(cell.get("source", ""))
+            for key in HEADLINE_KEY_IN_SOURCE.findall(source):
+                cells.setdefault(key, code_index)
     records = []
     for key, output in glue.items():
         if not HEADLINE_KEY.match(key):

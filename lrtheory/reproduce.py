@@ -20,7 +20,7 @@ from typing import Any
 
 from ._validation import check_scalar
 
-__all__ = ["HEADLINE_KEY", "HEADLINE_MIME", "Headline", "headline", "parse_headline_key"]
+__all__ = ["HEADLINE_KEY", "HEADLINE_MIME", "Headline", "headline", "make_headline", "parse_headline_key"]
 
 HEADLINE_KEY = re.compile(r"^ch(?P<chapter>[1-9][0-9]?)-headline-(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 """Pattern of a headline glue key: ``ch<chapter number>-headline-<lower-case-dashed-name>``."""
@@ -114,30 +114,18 @@ class Headline:
         }
 
 
-def headline(key: str, value: float, claim: str, *, fmt: str = ".4g", glue: bool = True) -> Headline:
-    """Glue a chapter's headline result for the chapter's prose and the reproduce page.
+def make_headline(key: str, value: float, claim: str, *, fmt: str = ".4g") -> Headline:
+    """Check the arguments of :func:`headline` and build its :class:`Headline`, without gluing.
 
     Parameters
     ----------
-    key : str
-        ``ch<N>-headline-<name>``, with the chapter's own number ``N`` and a
-        lower-case dashed name, e.g. ``"ch1-headline-error-order"``.
-    value : float
-        The number (a real, finite scalar; numpy and torch scalars are accepted).
-    claim : str
-        One sentence, in the chapter's words, of what the number shows
-        (e.g. ``"Fitted order of the global error of RMSprop as an Euler step"``).
-        Plain text; no MyST markup.
-    fmt : str, optional
-        Format specification used on the reproduce page; default ``".4g"``.
-    glue : bool, optional
-        Glue the value with :func:`myst_nb.glue` (default).  ``False`` only
-        builds the object (for tests and for use outside a notebook).
+    key, value, claim, fmt
+        As for :func:`headline`.
 
     Returns
     -------
     Headline
-        The glued object.
+        The object :func:`headline` glues.
 
     Raises
     ------
@@ -148,17 +136,9 @@ def headline(key: str, value: float, claim: str, *, fmt: str = ".4g", glue: bool
         longer than 300 characters, or ``fmt`` cannot format a float; each
         message names the argument.
 
-    Notes
-    -----
-    The run mode recorded with the value is :func:`lrtheory.experiments.get_mode`
-    at the time of the call, so the reproduce page can say which mode produced
-    the number it shows (a cached build may reuse an execution from another mode).
-    Derived in chapter "What you can reproduce" (``reproduce.md``), which
-    documents the convention for chapter authors.
-
     Examples
     --------
-    >>> h = headline("ch1-headline-error-order", 1.02, "Fitted order of the global error", fmt=".2f", glue=False)
+    >>> h = make_headline("ch1-headline-error-order", 1.02, "Fitted order of the global error", fmt=".2f")
     >>> h
     1.02
     >>> h.record()["text"]
@@ -179,11 +159,49 @@ def headline(key: str, value: float, claim: str, *, fmt: str = ".4g", glue: bool
         format(value, fmt)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"fmt must be a format specification for a float, got {fmt!r} ({exc})") from None
-    if not isinstance(glue, bool):
-        raise TypeError(f"glue must be a bool, got {type(glue).__name__}")
-    obj = Headline(key, value, claim, fmt, get_mode())
-    if glue:
-        from myst_nb import glue as myst_glue
+    return Headline(key, value, claim, fmt, get_mode())
 
-        myst_glue(key, obj, display=False)
-    return obj
+
+def headline(key: str, value: float, claim: str, *, fmt: str = ".4g") -> None:
+    """Glue a chapter's headline result for the chapter's prose and the reproduce page.
+
+    Parameters
+    ----------
+    key : str
+        ``ch<N>-headline-<name>``, with the chapter's own number ``N`` and a
+        lower-case dashed name, e.g. ``"ch1-headline-error-order"``.
+    value : float
+        The number (a real, finite scalar; numpy scalars are accepted).
+    claim : str
+        One sentence, in the chapter's words, of what the number shows
+        (e.g. ``"Fitted order of the global error of RMSprop as an Euler step"``).
+        Plain text; no MyST markup.
+    fmt : str, optional
+        Format specification used on the reproduce page; default ``".4g"``.
+
+    Returns
+    -------
+    None
+        Nothing, so a call at the end of a cell displays nothing.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`make_headline`, naming the bad argument.
+
+    Notes
+    -----
+    The value is glued with ``myst_nb.glue(key, obj, display=False)``, where
+    ``obj`` is a :class:`Headline`: its ``text/plain`` form is the bare number
+    (so ``{glue:text}`key:.3f``` works in the prose) and its
+    :data:`HEADLINE_MIME` form is the record shown on the reproduce page.  The
+    run mode recorded with the value is :func:`lrtheory.experiments.get_mode`
+    at the time of the call, so the page can say which mode produced the number
+    (a cached build may reuse an execution from another mode).
+    The convention is documented for chapter authors on the book's page
+    "What you can reproduce" (``reproduce.md``).
+    """
+    obj = make_headline(key, value, claim, fmt=fmt)
+    from myst_nb import glue as myst_glue
+
+    myst_glue(key, obj, display=False)

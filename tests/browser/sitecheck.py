@@ -249,7 +249,8 @@ async () => {
   }
   out.text = texts.join('\n');
   // cell outputs
-  out.outputs = Array.from(document.querySelectorAll('.cell_output, div.output')).map(el => ({
+  out.outputs = Array.from(document.querySelectorAll('.cell_output, div.output')).filter(
+    el => !(el.parentElement && el.parentElement.closest('.cell_output, div.output'))).map(el => ({
     classes: el.className, text: el.innerText.slice(0, 4000)}));
   out.errorOutputs = Array.from(document.querySelectorAll('.output.traceback, .output.stderr, .output.error, .cell_output .stderr')).map(
     el => el.className);
@@ -379,9 +380,14 @@ class SiteChecker:
             out.append(Problem("math", f"math element not typeset: {raw!r}"))
         for err in info["mathErrors"][:5]:
             out.append(Problem("math", f"MathJax error: {err!r}"))
-        for m in list(RAW_LATEX.finditer(info["text"]))[:5]:
-            s = info["text"]
-            out.append(Problem("math", f"raw LaTeX in the text: {s[max(0, m.start() - 30) : m.end() + 30]!r}"))
+        text = info["text"]
+        raw_lines = []
+        for m in RAW_LATEX.finditer(text):
+            line = text[text.rfind("\n", 0, m.start()) + 1 : (text.find("\n", m.end()) + 1 or len(text) + 1) - 1]
+            if line not in raw_lines:
+                raw_lines.append(line)
+        for line in raw_lines[:5]:
+            out.append(Problem("math", f"raw LaTeX in the text: {line.strip()[:120]!r}"))
         # images
         for im in info["images"]:
             if not im["ok"]:
