@@ -7,21 +7,25 @@ Run it as a script::
     python -m lrtheory.bench --sizes 20k --optimizers torch.SGD --repeats 2 --out /tmp
 
 For each model size it builds a transformer-shaped list of float32 tensors
-(:func:`model_shapes`), gives every tensor a fixed random gradient, and
-times ``optimizer.step()`` for every optimiser of
-:data:`lrtheory.optim.REGISTRY` (multi-tensor path) and for
-``torch.optim`` SGD, RMSprop, Adagrad and Adam with ``foreach=True``, one
-after the other in the same process: a few warm-up steps, then ``repeats``
-timed steps, summarised by their median and quartiles.  The same process
-also times a plain tensor copy of the same number of elements, the
-bandwidth yardstick.  It prints a table and writes
-``benchmarks/results-<device>.json``, which the book's appendix renders.
+(:func:`model_shapes`) with a fixed random gradient each, and one optimiser
+per name over those same tensors: every optimiser of
+:data:`lrtheory.optim.REGISTRY` (multi-tensor path) and ``torch.optim``
+SGD, RMSprop, Adagrad and Adam with ``foreach=True``.  A plain tensor copy
+of the same number of elements, the bandwidth yardstick, is one more
+contestant.  After ``warmup`` untimed steps each, the contestants take
+turns: ``repeats`` rounds of one timed step each, the order rotated every
+round, so that a busy machine slows every contestant alike and the ratios
+stay meaningful.  Times are summarised by their median and quartiles.  (The
+optimisers share the parameter tensors, each keeping its own state: the
+values do not matter for the timing, and the memory stays that of one
+model.)  It prints a table and writes ``benchmarks/results-<device>.json``,
+which the book's appendix renders.
 
 The memory-traffic model (:func:`traffic_bytes_per_param`) counts the
 bytes a step must move per parameter: read the parameter and its gradient,
 write the parameter, read and write each parameter-sized state buffer, plus
 the extra reads of a step that needs a reduction (a norm, an inner product)
-can update anything.  Dividing that traffic by the step time gives the
+before it can update anything.  Dividing that traffic by the step time gives the
 step's effective bandwidth, reported as a fraction of the copy bandwidth.
 """
 
@@ -43,6 +47,8 @@ from .bench_results import (
     SCHEMA,
     TARGETS,
     evaluate_targets,
+    parse_size,
+    size_label,
     find_results,
     format_table,
     load_results,
@@ -57,6 +63,8 @@ __all__ = [
     "SCHEMA",
     "TORCH_OPTIMIZERS",
     "COUNTERPARTS",
+    "EXTRA_READS",
+    "BENCH_KWARGS",
     "parse_size",
     "size_label",
     "model_shapes",
@@ -84,45 +92,6 @@ g with the previous g (HypergradientSGD: previous g read twice), the per-tensor 
 
 BENCH_KWARGS: dict[str, dict[str, Any]] = {}
 """Construction arguments per optimiser name (default: ``lr=1e-3``)."""
-
-_SUFFIX = {"k": 10**3, "m": 10**6, "g": 10**9}
-
-
-def parse_size(text: str | int) -> int:
-    """Parse a parameter count such as ``"1M"``, ``"50k"`` or ``"2000"``.
-
-    Parameters
-    ----------
-    text : str or int
-        A positive integer, optionally with suffix ``k``, ``M`` or ``G``.
-
-    Returns
-    -------
-    int
-    """
-    if isinstance(text, int) and not isinstance(text, bool):
-        return check_int("size", text, low=1)
-    if not isinstance(text, str):
-        raise TypeError(f"size must be a str or int, got {type(text).__name__}")
-    raw = text.strip().lower().replace("_", "")
-    scale = _SUFFIX.get(raw[-1:], 1)
-    digits = raw[:-1] if raw[-1:] in _SUFFIX else raw
-    try:
-        value = float(digits) * scale
-    except ValueError:
-        raise ValueError(f"size must look like 1M, 50k or 2000, got {text!r}") from None
-    if value < 1 or value != int(value):
-        raise ValueError(f"size must be a positive whole number, got {text!r}")
-    return int(value)
-
-
-def size_label(num_params: int) -> str:
-    """Short label of a size: ``1000000 -> "1M"``, ``20000 -> "20k"``."""
-    for suffix, scale in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if num_params >= scale and num_params % (scale // 10) == 0:
-            return f"{num_params / scale:g}{suffix}"
-    return str(num_params)
-
 
 def model_shapes(num_params: int) -> list[tuple[int, ...]]:
     """Tensor shapes of a small transformer with about ``num_params`` parameters.
@@ -262,9 +231,12 @@ def _make_optimizer(name: str, params: list) -> tuple[str, Any]:
     return "lrtheory", REGISTRY[name](params, **kwargs)
 
 
-def _bench_one(name: str, shapes: Sequence[tuple[int, ...]], device: "torch.device", *,
-               warmup: int, repeats: int, seed: int, nonfinite: str | None) -> dict[str, Any]:
+def _bench_size(names: Sequence[str], shapes: Sequence[tuple[int, ...]], device: "torch.device", *,
+                warmup: int, repeats: int, seed: int, nonfinite: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Time the copy and every optimiser at one size, in interleaved rounds; return (size row, rows)."""
     import torch
+
+    from .experiments import progress
 
     gen = torch.Generator(device="cpu").manual_seed(seed)
     params = []
@@ -272,17 +244,42 @@ def _bench_one(name: str, shapes: Sequence[tuple[int, ...]], device: "torch.devi
         p = (torch.rand(shape, generator=gen) + 0.5).to(device).requires_grad_(True)
         p.grad = (torch.randn(shape, generator=gen) * 1e-3).to(device)
         params.append(p)
-    source, opt = _make_optimizer(name, params)
-    if nonfinite is not None and source == "lrtheory":
-        for group in opt.param_groups:
-            group["nonfinite"] = nonfinite
-    times = time_calls(opt.step, warmup=max(warmup, 1), repeats=repeats, sync=_sync_for(device))
-    bytes_pp = traffic_bytes_per_param(opt, name)
-    del opt, params
+    total = sum(p.numel() for p in params)
+    src = torch.ones(total, dtype=torch.float32, device=device)
+    dst = torch.empty_like(src)
+    optimizers = {name: _make_optimizer(name, params) for name in names}  # the parameters are shared
+    for name, (source, opt) in optimizers.items():
+        if nonfinite is not None and source == "lrtheory":
+            for group in opt.param_groups:
+                group["nonfinite"] = nonfinite
+    tasks: dict[str, Callable[[], Any]] = {"(copy)": lambda: dst.copy_(src)}
+    tasks.update({name: opt.step for name, (_, opt) in optimizers.items()})
+    sync = _sync_for(device)
+    for fn in tasks.values():
+        for _ in range(max(warmup, 1)):
+            fn()
+    times: dict[str, list[float]] = {key: [] for key in tasks}
+    keys = list(tasks)
+    for r in progress(range(repeats), desc=f"{size_label(total)} params"):
+        for key in keys[r % len(keys):] + keys[: r % len(keys)]:  # rotate the order every round
+            sync()
+            start = time.perf_counter()
+            tasks[key]()
+            sync()
+            times[key].append(time.perf_counter() - start)
+
+    def stats(ts: list[float]) -> dict[str, float]:
+        q = statistics.quantiles(ts, n=4, method="inclusive") if len(ts) > 1 else [ts[0]] * 3
+        return {"median_s": statistics.median(ts), "q1_s": q[0], "q3_s": q[2], "min_s": min(ts)}
+
+    copy_s = statistics.median(times["(copy)"])
+    size_row = {"label": "", "num_params": total, "num_tensors": len(shapes), "copy_seconds": copy_s,
+                "copy_bandwidth_gbs": 2 * total * src.element_size() / copy_s / 1e9}
+    rows = [{"optimizer": name, "source": source, **stats(times[name]),
+             "bytes_per_param": traffic_bytes_per_param(opt, name)} for name, (source, opt) in optimizers.items()]
+    del optimizers, tasks, params, src, dst
     gc.collect()
-    q = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
-    return {"optimizer": name, "source": source, "median_s": statistics.median(times), "q1_s": q[0],
-            "q3_s": q[2], "min_s": min(times), "bytes_per_param": bytes_pp}
+    return size_row, rows
 
 
 def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers: Sequence[str] | None = None, *,
@@ -318,7 +315,7 @@ def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers:
     """
     import torch
 
-    from .experiments import get_device, progress
+    from .experiments import get_device
     from .optim import REGISTRY
 
     sizes = [parse_size(s) for s in sizes]
@@ -333,13 +330,12 @@ def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers:
     size_rows, rows = [], []
     for num_params in sizes:
         shapes = model_shapes(num_params)
-        total = sum(int(torch.Size(s).numel()) for s in shapes)
-        copy_s, copy_gbs = copy_bandwidth(total, dev, warmup=warmup, repeats=repeats)
-        label = size_label(num_params)
-        size_rows.append({"label": label, "num_params": total, "num_tensors": len(shapes),
-                          "copy_seconds": copy_s, "copy_bandwidth_gbs": copy_gbs})
-        for name in progress(names, desc=f"{label} params"):
-            row = _bench_one(name, shapes, dev, warmup=warmup, repeats=repeats, seed=seed, nonfinite=nonfinite)
+        size_row, size_results = _bench_size(names, shapes, dev, warmup=warmup, repeats=repeats, seed=seed,
+                                             nonfinite=nonfinite)
+        label = size_row["label"] = size_label(num_params)
+        total, copy_gbs = size_row["num_params"], size_row["copy_bandwidth_gbs"]
+        size_rows.append(size_row)
+        for row in size_results:
             row.update(size=label, num_params=total)
             row["effective_bandwidth_gbs"] = row["bytes_per_param"] * total / row["median_s"] / 1e9
             row["fraction_of_copy"] = row["effective_bandwidth_gbs"] / copy_gbs

@@ -12,10 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._validation import check_choice
+from ._validation import check_choice, check_int
 
 __all__ = [
     "SCHEMA",
+    "parse_size",
+    "size_label",
     "COUNTERPARTS",
     "TARGETS",
     "evaluate_targets",
@@ -49,6 +51,45 @@ TARGETS: tuple[dict[str, Any], ...] = (
 )
 """The issue's targets: step time at most ``threshold`` x the counterpart's; at 50M
 parameters, every book optimiser's effective bandwidth at least 60% of the copy bandwidth."""
+
+_SUFFIX = {"k": 10**3, "m": 10**6, "g": 10**9}
+
+
+def parse_size(text: str | int) -> int:
+    """Parse a parameter count such as ``"1M"``, ``"50k"`` or ``"2000"``.
+
+    Parameters
+    ----------
+    text : str or int
+        A positive integer, optionally with suffix ``k``, ``M`` or ``G``.
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        return check_int("size", text, low=1)
+    if not isinstance(text, str):
+        raise TypeError(f"size must be a str or int, got {type(text).__name__}")
+    raw = text.strip().lower().replace("_", "")
+    scale = _SUFFIX.get(raw[-1:], 1)
+    digits = raw[:-1] if raw[-1:] in _SUFFIX else raw
+    try:
+        value = float(digits) * scale
+    except ValueError:
+        raise ValueError(f"size must look like 1M, 50k or 2000, got {text!r}") from None
+    if value < 1 or value != int(value):
+        raise ValueError(f"size must be a positive whole number, got {text!r}")
+    return int(value)
+
+
+def size_label(num_params: int) -> str:
+    """Short label of a size: ``1000000 -> "1M"``, ``20000 -> "20k"``."""
+    for suffix, scale in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if num_params >= scale and num_params % (scale // 10) == 0:
+            return f"{num_params / scale:g}{suffix}"
+    return str(num_params)
+
 
 def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Check the issue's targets (:data:`TARGETS`) against the measured rows.
