@@ -24,7 +24,15 @@ import numpy as np
 
 from ._validation import check_array, check_int, check_scalar
 
-__all__ = ["StepRecord", "rk45_steps", "euler_local_error", "euler_error_lr", "heun_euler_descent"]
+__all__ = [
+    "StepRecord",
+    "rk45_steps",
+    "euler_local_error",
+    "euler_error_lr",
+    "heun_euler_descent",
+    "rk_stability_polynomial",
+    "real_stability_boundary",
+]
 
 Fn = Callable[[np.ndarray], np.ndarray]
 
@@ -232,3 +240,92 @@ def heun_euler_descent(
                 raise ValueError("the step controller keeps rejecting: raise tol")
         h *= max(factor, 0.1)
     return StepRecord(np.array(ts), np.array(thetas), nfev, rejected)
+
+
+def rk_stability_polynomial(A: object, b: object) -> np.ndarray:
+    """Coefficients (constant first) of the stability function of an explicit Runge–Kutta method.
+
+    Parameters
+    ----------
+    A : array_like, shape (s, s)
+        The Butcher matrix; must be strictly lower triangular (explicit method).
+    b : array_like, shape (s,)
+        The weights of the propagated solution.
+
+    Returns
+    -------
+    numpy.ndarray, shape (s + 1,)
+        c_0, …, c_s with R(z) = Σ c_k z^k, the factor by which one step
+        multiplies the solution of y′ = λy when z = hλ.
+
+    Notes
+    -----
+    R(z) = 1 + z bᵀ(I − zA)⁻¹𝟙 = 1 + Σ_{k≥0} z^{k+1} bᵀA^k𝟙, a finite sum
+    because A is nilpotent. Euler (A = [0], b = [1]) gives R(z) = 1 + z.
+    Derived in chapter 1.
+    """
+    A = check_array("A", A, ndim=2)
+    s = A.shape[0]
+    if A.shape != (s, s) or np.any(np.triu(A) != 0):
+        raise ValueError("A must be a square, strictly lower-triangular matrix (an explicit method)")
+    b = check_array("b", b, shape=(s,))
+    coeffs = np.zeros(s + 1)
+    coeffs[0] = 1.0
+    v = np.ones(s)
+    for k in range(s):
+        coeffs[k + 1] = b @ v
+        v = A @ v
+    return coeffs
+
+
+def real_stability_boundary(method: str | tuple[object, object] = "RK45") -> float:
+    """Length x* of the negative real interval [−x*, 0] on which |R(z)| ≤ 1.
+
+    Parameters
+    ----------
+    method : {"Euler", "RK23", "RK45"} or (A, b)
+        A named method (scipy's tableaux for ``"RK23"`` and ``"RK45"``) or a
+        Butcher pair as in :func:`rk_stability_polynomial`.
+
+    Returns
+    -------
+    float
+        x* such that, on L(θ) = ½λθ², the method is stable for steps
+        h ≤ x*/λ; 2 for Euler (gradient descent).
+
+    Notes
+    -----
+    Found by scanning R on [−10, 0] and refining the first crossing of
+    |R| = 1 by bisection. Derived in chapter 1.
+    """
+    if isinstance(method, str):
+        if method == "Euler":
+            A, b = np.zeros((1, 1)), np.ones(1)
+        elif method in ("RK23", "RK45"):
+            from scipy.integrate import RK23, RK45
+
+            cls = RK45 if method == "RK45" else RK23
+            b = np.asarray(cls.B, dtype=float)
+            A = np.zeros((b.size, b.size))
+            A[:, : cls.A.shape[1]] = cls.A  # scipy stores A without its last (zero) column
+        else:
+            raise ValueError(f"method must be 'Euler', 'RK23', 'RK45' or a pair (A, b), got {method!r}")
+    else:
+        try:
+            A, b = method
+        except (TypeError, ValueError):
+            raise TypeError("method must be a name or a pair (A, b)") from None
+    poly = np.polynomial.Polynomial(rk_stability_polynomial(A, b))
+    xs = np.linspace(0.0, 10.0, 100_001)
+    bad = np.nonzero(np.abs(poly(-xs)) > 1.0 + 1e-12)[0]
+    bad = bad[xs[bad] > 1e-3]
+    if bad.size == 0:  # pragma: no cover - explicit methods have bounded stability regions
+        return float("inf")
+    lo, hi = xs[bad[0] - 1], xs[bad[0]]
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if abs(poly(-mid)) > 1.0:
+            hi = mid
+        else:
+            lo = mid
+    return float(lo)

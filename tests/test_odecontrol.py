@@ -74,3 +74,34 @@ def test_heun_euler_descent_controls_error_and_is_gd():
 def test_argument_checks(call, exc, name):
     with pytest.raises(exc, match=name):
         call()
+
+
+def test_stability_polynomial_rk4_is_taylor():
+    """Classical RK4 on y' = λy reproduces exp(z) to 4th order: R(z) = Σ_{k≤4} z^k/k!."""
+    A = np.array([[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0.0]])
+    b = np.array([1, 2, 2, 1]) / 6
+    np.testing.assert_allclose(odecontrol.rk_stability_polynomial(A, b), [1, 1, 1 / 2, 1 / 6, 1 / 24])
+    # the boundary solves R(-x) = 1 (|R| = 1) with x in (2.5, 3): check by substitution
+    x = odecontrol.real_stability_boundary((A, b))
+    assert 2.5 < x < 3.0
+    assert abs(np.polynomial.Polynomial([1, 1, 1 / 2, 1 / 6, 1 / 24])(-x)) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_stability_boundaries_named():
+    assert odecontrol.real_stability_boundary("Euler") == pytest.approx(2.0, abs=1e-12)
+    # RK45 (Dormand-Prince 5th-order weights): R agrees with exp to order 5
+    from scipy.integrate import RK45
+
+    b = RK45.B
+    A = np.zeros((b.size, b.size))
+    A[:, : RK45.A.shape[1]] = RK45.A
+    c = odecontrol.rk_stability_polynomial(A, b)
+    np.testing.assert_allclose(c[:6], [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120], rtol=1e-12)
+    x = odecontrol.real_stability_boundary("RK45")
+    assert abs(np.polynomial.Polynomial(c)(-x)) == pytest.approx(1.0, abs=1e-9)
+    # and a linear decay integrated by scipy with step just beyond x*/λ would grow: check inside is stable
+    assert abs(np.polynomial.Polynomial(c)(-0.99 * x)) < 1.0
+    with pytest.raises(ValueError, match="method"):
+        odecontrol.real_stability_boundary("Radau")
+    with pytest.raises(ValueError, match="A must"):
+        odecontrol.rk_stability_polynomial(np.ones((2, 2)), np.ones(2))

@@ -1,0 +1,249 @@
+"""Learning-rate sweeps of small torch classifiers on the bundled data sets (chapter 1).
+
+:func:`make_classifier` builds a seeded logistic regression or one-hidden-layer
+MLP, :func:`train_classifier` trains it with mini-batches drawn from a seeded
+torch generator and reports train/test loss and accuracy, and :func:`lr_sweep`
+repeats that over learning rates and seeds.  torch is imported inside the
+functions only, so importing this module stays cheap.
+
+Derived in chapter 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from ._validation import check_choice, check_int, check_scalar
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from .datasets import TensorSplit
+
+__all__ = ["TrainResult", "make_classifier", "train_classifier", "lr_sweep", "update_cosine"]
+
+OptimizerFactory = Callable[[Iterable["torch.nn.Parameter"], float], "torch.optim.Optimizer"]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Final metrics of one training run (losses are mean cross-entropies; ``nan`` if diverged)."""
+
+    lr: float
+    seed: int
+    train_loss: float
+    test_loss: float
+    train_acc: float
+    test_acc: float
+    diverged: bool
+
+
+def make_classifier(kind: str, num_features: int, num_classes: int, *, hidden: int = 64, seed: int,
+                    device: Any = None, dtype: Any = None) -> "torch.nn.Module":
+    """A seeded linear ("logreg") or one-hidden-layer tanh ("mlp") classifier.
+
+    Parameters
+    ----------
+    kind : {"logreg", "mlp"}
+        Logistic regression (one linear layer) or Linear–tanh–Linear.
+    num_features, num_classes : int
+        Input and output sizes, ≥ 1.
+    hidden : int, optional
+        Hidden width of the MLP (default 64).
+    seed : int
+        Seed of the initialisation (torch's default layer initialisers).
+    device, dtype : optional
+        Where and in which floating dtype to put the parameters.
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps ``(n, num_features)`` to logits ``(n, num_classes)``.
+    """
+    import torch
+
+    from .experiments import get_device
+
+    check_choice("kind", kind, ("logreg", "mlp"))
+    num_features = check_int("num_features", num_features, low=1)
+    num_classes = check_int("num_classes", num_classes, low=1)
+    hidden = check_int("hidden", hidden, low=1)
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    gen_state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        if kind == "logreg":
+            model = torch.nn.Linear(num_features, num_classes)
+        else:
+            model = torch.nn.Sequential(torch.nn.Linear(num_features, hidden), torch.nn.Tanh(),
+                                        torch.nn.Linear(hidden, num_classes))
+    finally:
+        torch.random.set_rng_state(gen_state)
+    return model.to(device=get_device(device), dtype=dtype or torch.float32)
+
+
+def _evaluate(model: "torch.nn.Module", X: "torch.Tensor", y: "torch.Tensor") -> tuple[float, float]:
+    import torch
+
+    with torch.no_grad():
+        out = model(X)
+        loss = torch.nn.functional.cross_entropy(out, y).item()
+        acc = (out.argmax(dim=1) == y).double().mean().item()
+    return loss, acc
+
+
+def train_classifier(
+    model: "torch.nn.Module",
+    optimizer: "torch.optim.Optimizer",
+    data: "TensorSplit",
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+) -> TrainResult:
+    """Train ``model`` in place with mini-batch cross-entropy and report final metrics.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A classifier producing logits.
+    optimizer : torch.optim.Optimizer
+        Built on ``model.parameters()``; its first group's ``lr`` is reported.
+    data : TensorSplit
+        From :func:`lrtheory.datasets.load_dataset`.
+    epochs : int
+        Passes over the training set, ≥ 0.
+    batch_size : int
+        Examples per step, ≥ 1 (the last batch of an epoch may be smaller;
+        ``batch_size ≥ n`` gives full-batch gradient descent).
+    seed : int
+        Seed of the generator that shuffles each epoch.
+
+    Returns
+    -------
+    TrainResult
+        With ``diverged=True`` (and ``nan`` metrics) if a loss became non-finite.
+    """
+    import torch
+
+    from .experiments import torch_generator
+
+    epochs = check_int("epochs", epochs, low=0)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    gen = torch_generator(seed, device="cpu")
+    n = int(data.X_train.shape[0])
+    lr = float(optimizer.param_groups[0]["lr"])
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=gen).to(data.X_train.device)
+        for start in range(0, n, batch_size):
+            idx = perm[start:start + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(model(data.X_train[idx]), data.y_train[idx])
+            if not torch.isfinite(loss):
+                nan = float("nan")
+                return TrainResult(lr, seed, nan, nan, nan, nan, True)
+            loss.backward()
+            optimizer.step()
+    tr_loss, tr_acc = _evaluate(model, data.X_train, data.y_train)
+    te_loss, te_acc = _evaluate(model, data.X_test, data.y_test)
+    diverged = not (np.isfinite(tr_loss) and np.isfinite(te_loss))
+    return TrainResult(lr, seed, tr_loss, te_loss, tr_acc, te_acc, diverged)
+
+
+def lr_sweep(
+    kind: str,
+    make_optimizer: OptimizerFactory,
+    lrs: Sequence[float],
+    data: "TensorSplit",
+    *,
+    epochs: int,
+    batch_size: int,
+    seeds: Sequence[int] = (0,),
+    hidden: int = 64,
+    progress_desc: str | None = None,
+) -> list[TrainResult]:
+    """Train one fresh classifier per (learning rate, seed) and collect the results.
+
+    Parameters
+    ----------
+    kind : {"logreg", "mlp"}
+        Model family (:func:`make_classifier`).
+    make_optimizer : callable
+        ``make_optimizer(params, lr)`` returns an optimiser.
+    lrs : sequence of float
+        Learning rates (> 0).
+    data : TensorSplit
+        The data (its device is used for the model).
+    epochs, batch_size
+        As in :func:`train_classifier`.
+    seeds : sequence of int, optional
+        One run per seed; the seed sets both the initialisation and the batch order.
+    hidden : int, optional
+        MLP width.
+    progress_desc : str, optional
+        Label of the progress bar (quiet in the quick mode).
+
+    Returns
+    -------
+    list of TrainResult
+        In the order ``for lr in lrs for seed in seeds``.
+    """
+    from .experiments import progress
+
+    if not callable(make_optimizer):
+        raise TypeError(f"make_optimizer must be callable, got {type(make_optimizer).__name__}")
+    lrs = [check_scalar("lrs", lr, low=0.0, low_inclusive=False) for lr in lrs]
+    seeds = [check_int("seeds", s, low=0) for s in seeds]
+    if not lrs or not seeds:
+        raise ValueError("lrs and seeds must be non-empty")
+    out = []
+    jobs = [(lr, s) for lr in lrs for s in seeds]
+    for lr, s in progress(jobs, desc=progress_desc):
+        model = make_classifier(kind, data.num_features, data.num_classes, hidden=hidden, seed=s,
+                                device=data.X_train.device, dtype=data.X_train.dtype)
+        opt = make_optimizer(model.parameters(), lr)
+        out.append(train_classifier(model, opt, data, epochs=epochs, batch_size=batch_size, seed=s))
+    return out
+
+
+def update_cosine(model: "torch.nn.Module", make_optimizer: OptimizerFactory, lr: float,
+                  X: "torch.Tensor", y: "torch.Tensor", *, num_steps: int = 1) -> np.ndarray:
+    """Cosine between the descent direction −Δθ and the full gradient, step by step.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The classifier (trained in place for ``num_steps`` full-batch steps).
+    make_optimizer : callable
+        ``make_optimizer(params, lr)``.
+    lr : float
+        Learning rate.
+    X, y : torch.Tensor
+        The batch defining the loss (cross-entropy).
+    num_steps : int, optional
+        Number of steps to record (≥ 1).
+
+    Returns
+    -------
+    numpy.ndarray, shape (num_steps,)
+        cos ∠(−Δθ, ∇L) over all parameters together: 1 for plain gradient
+        descent and for any rule with a scalar learning rate.
+    """
+    import torch
+
+    num_steps = check_int("num_steps", num_steps, low=1)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = make_optimizer(params, lr)
+    cosines = []
+    for _ in range(num_steps):
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        before = [p.detach().clone() for p in params]
+        grad = torch.cat([p.grad.reshape(-1) for p in params]).double()
+        opt.step()
+        delta = torch.cat([(p.detach() - b).reshape(-1) for p, b in zip(params, before)]).double()
+        cosines.append((-(delta @ grad) / (delta.norm() * grad.norm())).item())
+    return np.array(cosines)
