@@ -12,7 +12,9 @@ per name over those same tensors: every optimiser of
 :data:`lrtheory.optim.REGISTRY` (multi-tensor path) and ``torch.optim``
 SGD, RMSprop, Adagrad and Adam with ``foreach=True``.  A plain tensor copy
 of the same number of elements, the bandwidth yardstick, is one more
-contestant.  After ``warmup`` untimed steps each, the contestants take
+contestant, and so is a float32 matrix product (up to 1024 x 1024 on CPU,
+4096 x 4096 on CUDA), the compute yardstick.  After ``warmup`` untimed steps
+each, the contestants take
 turns: ``repeats`` rounds of one timed step each, the order rotated every
 round, so that a busy machine slows every contestant alike and the ratios
 stay meaningful.  Times are summarised by their median and quartiles.  (The
@@ -252,7 +254,9 @@ def _bench_size(names: Sequence[str], shapes: Sequence[tuple[int, ...]], device:
         if nonfinite is not None and source == "lrtheory":
             for group in opt.param_groups:
                 group["nonfinite"] = nonfinite
-    tasks: dict[str, Callable[[], Any]] = {"(copy)": lambda: dst.copy_(src)}
+    n_mm = 4096 if device.type == "cuda" else min(1024, max(64, int(total**0.5)))  # small for smoke runs
+    mat = torch.randn(n_mm, n_mm, generator=gen).to(device)
+    tasks: dict[str, Callable[[], Any]] = {"(copy)": lambda: dst.copy_(src), "(matmul)": lambda: mat @ mat}
     tasks.update({name: opt.step for name, (_, opt) in optimizers.items()})
     sync = _sync_for(device)
     for fn in tasks.values():
@@ -274,10 +278,11 @@ def _bench_size(names: Sequence[str], shapes: Sequence[tuple[int, ...]], device:
 
     copy_s = statistics.median(times["(copy)"])
     size_row = {"label": "", "num_params": total, "num_tensors": len(shapes), "copy_seconds": copy_s,
-                "copy_bandwidth_gbs": 2 * total * src.element_size() / copy_s / 1e9}
+                "copy_bandwidth_gbs": 2 * total * src.element_size() / copy_s / 1e9,
+                "matmul_gflops": 2 * n_mm**3 / statistics.median(times["(matmul)"]) / 1e9}
     rows = [{"optimizer": name, "source": source, **stats(times[name]),
              "bytes_per_param": traffic_bytes_per_param(opt, name)} for name, (source, opt) in optimizers.items()]
-    del optimizers, tasks, params, src, dst
+    del optimizers, tasks, params, src, dst, mat
     gc.collect()
     return size_row, rows
 

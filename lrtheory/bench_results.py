@@ -135,7 +135,8 @@ def format_table(result: dict[str, Any]) -> str:
 _FIELDS = {
     "metadata": {"device": str, "device_name": str, "torch_version": str, "num_threads": int, "dtype": str,
                  "warmup": int, "repeats": int, "seed": int, "created_utc": str, "preliminary": bool, "note": str},
-    "sizes": {"label": str, "num_params": int, "num_tensors": int, "copy_seconds": float, "copy_bandwidth_gbs": float},
+    "sizes": {"label": str, "num_params": int, "num_tensors": int, "copy_seconds": float, "copy_bandwidth_gbs": float,
+              "matmul_gflops": float},
     "results": {"size": str, "num_params": int, "optimizer": str, "source": str, "median_s": float, "q1_s": float,
                 "q3_s": float, "min_s": float, "bytes_per_param": float, "effective_bandwidth_gbs": float,
                 "fraction_of_copy": float},

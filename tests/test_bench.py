@@ -121,6 +121,7 @@ def test_run_benchmark_smoke(registered):
     assert result["schema"] == SCHEMA
     assert [s["label"] for s in result["sizes"]] == ["2k", "3k"]
     assert result["metadata"]["preliminary"] is True and result["metadata"]["device"] == "cpu"
+    assert all(s["matmul_gflops"] > 0 and s["copy_bandwidth_gbs"] > 0 for s in result["sizes"])
     rows = {(r["size"], r["optimizer"]): r for r in result["results"]}
     assert len(rows) == 6
     ours = rows[("2k", registered)]
@@ -163,8 +164,10 @@ def _synthetic():
         "schema": SCHEMA,
         "metadata": {"device": "cpu", "device_name": "x", "torch_version": "2", "num_threads": 2, "dtype": "float32",
                      "warmup": 1, "repeats": 2, "seed": 0, "created_utc": "now", "preliminary": True, "note": ""},
-        "sizes": [{"label": "1M", "num_params": 10**6, "num_tensors": 3, "copy_seconds": 1.0, "copy_bandwidth_gbs": 1.0},
-                  {"label": "50M", "num_params": 5 * 10**7, "num_tensors": 3, "copy_seconds": 1.0, "copy_bandwidth_gbs": 1.0}],
+        "sizes": [{"label": "1M", "num_params": 10**6, "num_tensors": 3, "copy_seconds": 1.0, "copy_bandwidth_gbs": 1.0,
+                  "matmul_gflops": 10.0},
+                  {"label": "50M", "num_params": 5 * 10**7, "num_tensors": 3, "copy_seconds": 1.0, "copy_bandwidth_gbs": 1.0,
+                  "matmul_gflops": 10.0}],
         "results": [row("1M", 10**6, "RMSpropCoordinate", "lrtheory", 1.05, 1.05, 0.9),
                     row("50M", 5 * 10**7, "RMSpropCoordinate", "lrtheory", 1.2, 1.2, 0.55),
                     row("50M", 5 * 10**7, "torch.RMSprop", "torch", 1.0, None, 0.7)],
