@@ -1,22 +1,59 @@
 """Torch optimisers of the book, all following the :class:`torch.optim.Optimizer` contract.
 
-Import from here (``from lrtheory.optim import ...``).  Importing this
+Import from here (``from lrtheory.optim import RMSpropScalar``).  Importing this
 subpackage imports torch; ``import lrtheory`` alone does not.
 
+=====================  =====================================================  =========
+optimiser              what it is                                             chapter
+=====================  =====================================================  =========
+``SignDescent``        θ ← θ − γ sign(g): the error-controlled step of GD      1
+``RMSpropScalar``      one learning rate from the EMA of ‖g‖²                   1
+``RMSpropCoordinate``  per-coordinate RMSprop, ε inside the square root         1
+``AdaGradNorm``        SGD with the scalar rate R/√(Σ‖g‖²)                      2
+``EGD``                exponentiated gradient θ ← θ ⊙ exp(−γ g), θ > 0          4
+``NormalizedEGD``      exponentiated gradient on the probability simplex       4
+``EGStepSize``         step sizes learnt by exponentiated gradient              4
+``HypergradientSGD``   scalar learning rate learnt by hypergradient descent     4
+=====================  =====================================================  =========
+
 Every optimiser is listed in :data:`REGISTRY` (name → class), which the shared
-contract test-suite walks.
+contract test-suite (``tests/test_optim_contract.py``) and the benchmark
+(``python -m lrtheory.bench``) walk.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._base import BookOptimizer, check_hparam
+from .adagrad_norm import AdaGradNorm
+from .eg import EGD, NormalizedEGD
+from .rmsprop import RMSpropCoordinate, RMSpropScalar, SignDescent
+from .stepsize import EGStepSize, HypergradientSGD
 
-# Each chapter's optimisers register themselves below, one import line per module.
-# (chapter modules: add a line `from .<module> import *` and extend REGISTRY.)
+REGISTRY: dict[str, type[BookOptimizer]] = {
+    cls.__name__: cls
+    for cls in (
+        SignDescent,
+        RMSpropScalar,
+        RMSpropCoordinate,
+        AdaGradNorm,
+        EGD,
+        NormalizedEGD,
+        EGStepSize,
+        HypergradientSGD,
+    )
+}
+"""Every optimiser of the package, by class name."""
 
-REGISTRY: dict[str, type[BookOptimizer]] = {}
-"""Every optimiser of the package, by name."""
-
-__all__ = ["BookOptimizer", "check_hparam", "REGISTRY"]
+__all__ = [
+    "BookOptimizer",
+    "check_hparam",
+    "REGISTRY",
+    "SignDescent",
+    "RMSpropScalar",
+    "RMSpropCoordinate",
+    "AdaGradNorm",
+    "EGD",
+    "NormalizedEGD",
+    "EGStepSize",
+    "HypergradientSGD",
+]
