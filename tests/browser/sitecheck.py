@@ -322,7 +322,11 @@ class SiteChecker:
 
     # -- one page
     def check(self, page: str, *, color_scheme: str = "light", screenshot_name: str | None = None) -> PageReport:
-        """Load ``page`` (relative to the site) and return everything wrong with it."""
+        """Load ``page`` (relative to the site) and return everything wrong with it.
+
+        ``screenshot_name`` names the PNG under ``screenshots`` (default: the page
+        path with ``/`` as ``__``); ``""`` takes no screenshot.
+        """
         problems: list[Problem] = []
         context = self.browser.new_context(
             viewport={"width": 1280, "height": 900},
@@ -359,7 +363,7 @@ class SiteChecker:
             pg.goto(self.base + page, wait_until="load", timeout=30000)
             info = pg.evaluate(_INSPECT_JS)
             problems.extend(self.analyse(page, info))
-            if self.screenshots is not None:
+            if self.screenshots is not None and screenshot_name != "":
                 self.screenshots.mkdir(parents=True, exist_ok=True)
                 name = screenshot_name or page.replace("/", "__").removesuffix(".html") + ".png"
                 shot = self.screenshots / name
