@@ -13,7 +13,7 @@ rule                       update  θ ← θ − Δ                             
 =========================  ==============================================  ================
 ``gd``                     Δ = γ g                                         γ
 ``normalized``             Δ = γ̃ g / ‖g‖                                   γ̃ / ‖g‖
-``sign``                   Δ = γ̃ sign(g)                                   γ̃ / |g_i| (each i)
+``sign``                   Δ = γ̃ sign(g)                                   γ̃ / abs(g_i) (each)
 ``rmsprop_scalar``         G ← λG + (1−λ)‖g‖²,  Δ = γ̃ g / √(G+ε)           γ̃ / √(G+ε)
 ``rmsprop_coordinate``     G ← λG + (1−λ) g⊙g,  Δ = γ̃ g / √(G+ε)           γ̃ / √(G_i+ε)
 =========================  ==============================================  ================
@@ -108,7 +108,7 @@ def error_control_lr(grad: object, lr: float) -> float:
     Notes
     -----
     Choosing γ so that the Euler displacement γ‖g‖ equals γ̃ is the article's
-    rule γ|L′(θ)| = γ̃. Derived in chapter 1.
+    rule γ·abs(L′(θ)) = γ̃. Derived in chapter 1.
     """
     grad = _vec("grad", grad)
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
@@ -165,7 +165,7 @@ def sign_update(theta: object, grad: object, lr: float) -> np.ndarray:
     -----
     The λ = 0, ε = 0 case of the per-coordinate RMSprop
     (:func:`rmsprop_coordinate_update`); coordinate i takes the flow-time step
-    γ̃/|g_i|. Coordinates with g_i = 0 do not move. Derived in chapter 1.
+    γ̃/abs(g_i). Coordinates with g_i = 0 do not move. Derived in chapter 1.
     """
     theta = _vec("theta", theta)
     grad = check_array("grad", grad, shape=theta.shape)

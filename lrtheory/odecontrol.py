@@ -95,7 +95,7 @@ def rk45_steps(
     Notes
     -----
     The controller keeps the embedded error estimate of every accepted step
-    below atol + rtol·|θ| (in scipy's RMS norm) and scales the next step by
+    below atol + rtol·abs(θ) (in scipy's RMS norm) and scales the next step by
     (tol/err)^{1/5} for RK45. Derived in chapter 1.
     """
     from scipy.integrate import solve_ivp
@@ -279,7 +279,7 @@ def rk_stability_polynomial(A: object, b: object) -> np.ndarray:
 
 
 def real_stability_boundary(method: str | tuple[object, object] = "RK45") -> float:
-    """Length x* of the negative real interval [−x*, 0] on which |R(z)| ≤ 1.
+    """Length x* of the negative real interval [−x*, 0] on which abs(R(z)) ≤ 1.
 
     Parameters
     ----------
@@ -296,7 +296,7 @@ def real_stability_boundary(method: str | tuple[object, object] = "RK45") -> flo
     Notes
     -----
     Found by scanning R on [−10, 0] and refining the first crossing of
-    |R| = 1 by bisection. Derived in chapter 1.
+    abs(R) = 1 by bisection. Derived in chapter 1.
     """
     if isinstance(method, str):
         if method == "Euler":

@@ -122,7 +122,7 @@ class SignDescent(BookOptimizer):
     Notes
     -----
     It is :class:`RMSpropCoordinate` with ``alpha=0`` and ``eps=0``, and the
-    step γ = γ̃/|L′| of chapter 1 in one dimension. There is no torch.optim
+    step γ = γ̃/abs(L′) of chapter 1 in one dimension. There is no torch.optim
     counterpart (``torch.optim.Rprop`` adapts the step size per entry; this
     does not). Entries with a zero gradient do not move. No state.
     """
