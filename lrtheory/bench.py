@@ -83,8 +83,9 @@ __all__ = [
     "main",
 ]
 
-TORCH_OPTIMIZERS: tuple[str, ...] = ("torch.SGD", "torch.RMSprop", "torch.Adagrad", "torch.Adam")
-"""The ``torch.optim`` baselines, always run with ``foreach=True``."""
+TORCH_OPTIMIZERS: tuple[str, ...] = ("torch.SGD", "torch.RMSprop", "torch.Adagrad", "torch.Adam", "torch.Adam(fused)")
+"""The ``torch.optim`` baselines, run with ``foreach=True``; ``torch.Adam(fused)`` is Adam with
+``fused=True`` (one kernel per step), the reference for what fusion buys."""
 
 EXTRA_READS: dict[str, int] = {"RMSpropScalar": 1, "AdaGradNorm": 1, "HypergradientSGD": 1, "NormalizedEGD": 2}
 """Extra parameter-sized reads of a step that needs a reduction before it can update anything:
@@ -223,8 +224,9 @@ def _make_optimizer(name: str, params: list) -> tuple[str, Any]:
     import torch
 
     if name in TORCH_OPTIMIZERS:
-        cls = getattr(torch.optim, name.split(".", 1)[1])
-        return "torch", cls(params, lr=1e-3, foreach=True)
+        base, fused = name.split(".", 1)[1].removesuffix("(fused)"), name.endswith("(fused)")
+        cls = getattr(torch.optim, base)
+        return "torch", cls(params, lr=1e-3, **({"fused": True} if fused else {"foreach": True}))
     from .optim import REGISTRY
 
     if name not in REGISTRY:

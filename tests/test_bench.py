@@ -115,7 +115,7 @@ def registered(monkeypatch):
 
 
 def test_run_benchmark_smoke(registered):
-    result = bench.run_benchmark(["2k", 3000], [registered, "torch.SGD", "torch.Adam"], repeats=2, warmup=0,
+    result = bench.run_benchmark(["2k", 3000], [registered, "torch.SGD", "torch.Adam", "torch.Adam(fused)"], repeats=2, warmup=0,
                                  device="cpu", seed=3, preliminary=True, note="smoke")
     validate_results(result)
     assert result["schema"] == SCHEMA
@@ -123,7 +123,8 @@ def test_run_benchmark_smoke(registered):
     assert result["metadata"]["preliminary"] is True and result["metadata"]["device"] == "cpu"
     assert all(s["matmul_gflops"] > 0 and s["copy_bandwidth_gbs"] > 0 for s in result["sizes"])
     rows = {(r["size"], r["optimizer"]): r for r in result["results"]}
-    assert len(rows) == 6
+    assert len(rows) == 8
+    assert rows[("2k", "torch.Adam(fused)")]["bytes_per_param"] == 28.0
     ours = rows[("2k", registered)]
     assert ours["source"] == "lrtheory" and ours["counterpart"] == "torch.SGD"
     assert ours["ratio_to_counterpart"] == pytest.approx(ours["median_s"] / rows[("2k", "torch.SGD")]["median_s"])
