@@ -338,7 +338,8 @@ def modified_field_residuals(field: Sequence[sp.Expr], candidate: Sequence[sp.Ex
     out = []
     for k in range(order + 2):
         for fl, st in zip(flow, step):
-            out.append(sp.simplify(sp.expand(fl - st).coeff(h, k)))
+            coef = sp.expand(fl - st).coeff(h, k)
+            out.append(coef if coef == 0 else sp.simplify(coef))
     return out
 
 
