@@ -84,6 +84,12 @@ def flat_grad(loss: torch.Tensor, params: Sequence[torch.Tensor], *,
     -------
     torch.Tensor, shape (n,)
         Unused parameters contribute zeros.
+
+    Notes
+    -----
+    With ``create_graph=True`` the result can be differentiated again, which
+    is how :func:`hessian_vector_product` and :func:`egr_penalty` work.
+    Derived in chapter 3.
     """
     loss = _check_loss(loss)
     params = _check_params(params)
@@ -145,6 +151,10 @@ class SharpnessResult:
         Power iterations used (both phases together).
     converged : bool
         Whether the relative change fell below ``tol``.
+
+    Notes
+    -----
+    Derived in chapter 3.
     """
 
     eigenvalue: float
@@ -235,6 +245,10 @@ def gradient_norm_sq(loss: torch.Tensor, params: Sequence[torch.Tensor], *,
     -------
     torch.Tensor
         A 0-d tensor.
+
+    Notes
+    -----
+    ∇‖∇L‖² = 2 H ∇L. Derived in chapter 3.
     """
     g = flat_grad(loss, params, create_graph=create_graph)
     return torch.dot(g, g)
@@ -283,6 +297,10 @@ class TrainResult:
         Whether the loss reached ``target_loss`` (always False without one).
     diverged : bool
         Whether the loss became non-finite.
+
+    Notes
+    -----
+    Derived in chapter 3.
     """
 
     losses: list[float]

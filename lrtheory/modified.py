@@ -199,8 +199,8 @@ def balanced_toy() -> Problem:
     -----
     With r = ab − 1: ∇L = r (b, a) and ∇²L = [[b², 2ab − 1], [2ab − 1, a²]].
     On the minimum ab = 1 the Hessian is (b, a)(b, a)ᵀ with the single non-zero
-    eigenvalue a² + b² = √((a² − b²)² + 4): the balanced minimum |a| = |b| = 1
-    is the flattest. Derived in chapter 3.
+    eigenvalue a² + b² = √((a² − b²)² + 4): the balanced minima a = b = ±1
+    are the flattest. Derived in chapter 3.
     """
 
     def loss_fn(t: np.ndarray) -> np.ndarray:
@@ -253,6 +253,10 @@ def imbalance(theta: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (...)
+
+    Notes
+    -----
+    d(a² − b²)/dt = −2a·rb + 2b·ra = 0 along θ' = −∇L. Derived in chapter 3.
     """
     theta = check_array("theta", theta)
     if theta.ndim == 0 or theta.shape[-1] != 2:
@@ -289,7 +293,7 @@ def imbalance_gd_factor(theta: np.ndarray, lr: float) -> np.ndarray:
 
 
 def imbalance_modified_rate(theta: np.ndarray, lr: float) -> np.ndarray:
-    """d/dt log|a² − b²| along the first-order modified flow of the balanced toy.
+    """Relative rate (d/dt D) / D of D = a² − b² along the first-order modified flow of the toy.
 
     Parameters
     ----------

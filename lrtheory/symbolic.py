@@ -155,6 +155,12 @@ def lie_derivative(u: sp.Expr, field: Sequence[sp.Expr], variables: Sequence[sp.
     -------
     sympy.Expr
         Σ_i ∂u/∂θ_i · f_i, i.e. d/dt u(θ(t)) along a solution of θ' = f(θ).
+
+    Notes
+    -----
+    Applied k times to the coordinate functions it gives the k-th time
+    derivative of a solution, the terms of :func:`flow_series`. Derived in
+    chapter 3.
     """
     field = _check_exprs("field", field)
     variables = _check_variables(variables, len(field))
@@ -223,6 +229,11 @@ def euler_step(field: Sequence[sp.Expr], variables: Sequence[sp.Symbol], h: sp.S
     Returns
     -------
     list of sympy.Expr
+
+    Notes
+    -----
+    The map whose modified field :func:`modified_field_terms` derives.
+    Derived in chapter 3.
     """
     field = _check_exprs("field", field)
     variables = _check_variables(variables, len(field))
@@ -325,6 +336,13 @@ def modified_field_residuals(field: Sequence[sp.Expr], candidate: Sequence[sp.Ex
         The simplified coefficients of h^0 … h^{p+1} of (flow − Euler step),
         all components, in that order; all zero iff ``candidate`` is a modified
         field of order p.
+
+    Notes
+    -----
+    An independent check of :func:`modified_field_terms`: it only expands the
+    flow of the candidate (:func:`flow_series`) and compares it with the step.
+    Coefficients that expand to zero are not passed to ``simplify``.
+    Derived in chapter 3.
     """
     field = _check_exprs("field", field)
     candidate = _check_exprs("candidate", candidate)
@@ -348,6 +366,14 @@ def is_modified_field(field: Sequence[sp.Expr], candidate: Sequence[sp.Expr],
     """True iff one Euler step equals the time-h flow of ``candidate`` up to O(h^{order+2}).
 
     See :func:`modified_field_residuals` for the parameters.
+
+    Returns
+    -------
+    bool
+
+    Notes
+    -----
+    Derived in chapter 3.
     """
     return all(r == 0 for r in modified_field_residuals(field, candidate, variables, h, order))
 
@@ -365,6 +391,11 @@ def gradient_field(loss: sp.Expr, variables: Sequence[sp.Symbol]) -> list[sp.Exp
     Returns
     -------
     list of sympy.Expr
+
+    Notes
+    -----
+    Gradient descent on L is :func:`euler_step` applied to this field.
+    Derived in chapter 3.
     """
     if not isinstance(loss, sp.Expr):
         raise TypeError(f"loss must be a sympy expression, got {type(loss).__name__}")
@@ -393,6 +424,11 @@ def field_curl(field: Sequence[sp.Expr], variables: Sequence[sp.Symbol]) -> sp.M
         connected domain F is a gradient field (F = −∇V for some V) iff this
         matrix vanishes identically; in 2-D the single entry (1, 0) is the
         scalar curl ∂F_2/∂θ_1 − ∂F_1/∂θ_2.
+
+    Notes
+    -----
+    For gradient descent the second-order modified term has curl
+    −(1/6)(H T[g] − T[g] H), non-zero in general. Derived in chapter 3.
     """
     field = _check_exprs("field", field)
     variables = _check_variables(variables, len(field))
