@@ -180,6 +180,14 @@ def removed_flow(state: object) -> np.ndarray:
     return np.stack([-r * theta, r], axis=-1)
 
 
+def _raw_field(system: str, s: np.ndarray) -> np.ndarray:
+    """The three vector fields without argument checks (for the inner loop of :func:`toy_gd`)."""
+    phi, theta = s[..., 0], s[..., 1]
+    r = (phi - 1.0) * theta
+    second = {"stopgrad": -r * phi, "full": -r * (phi - 1.0), "removed": r}[system]
+    return np.stack([-r * theta, second], axis=-1)
+
+
 _FLOWS: dict[str, Callable[[object], np.ndarray]] = {
     "stopgrad": stopgrad_flow,
     "full": full_flow,
@@ -408,7 +416,7 @@ def toy_gd(system: str, state0: object, lr: float, num_steps: int) -> np.ndarray
     :func:`toy_flow`; this version is vectorised over initial states.
     Derived in chapter 5.
     """
-    field = toy_flow(system)
+    check_choice("system", system, SYSTEMS)
     lr = check_scalar("lr", lr, low=0.0)
     num_steps = check_int("num_steps", num_steps, low=0)
     s = _state("state0", state0)
@@ -416,7 +424,7 @@ def toy_gd(system: str, state0: object, lr: float, num_steps: int) -> np.ndarray
     out[0] = s
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(num_steps):
-            nxt = out[k] + lr * field(np.nan_to_num(out[k], nan=0.0))
+            nxt = out[k] + lr * _raw_field(system, np.nan_to_num(out[k], nan=0.0))
             bad = ~np.all(np.isfinite(out[k]), axis=-1) | ~np.all(np.isfinite(nxt), axis=-1)
             nxt[bad] = np.nan
             out[k + 1] = nxt
