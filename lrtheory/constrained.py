@@ -133,6 +133,11 @@ def project_nonnegative(x: object) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
+
+    Notes
+    -----
+    The nearest point of {θ ≥ 0} to x clips each negative entry to zero.
+    Derived in chapter 4.
     """
     return np.maximum(check_array("x", x), 0.0)
 
@@ -191,7 +196,8 @@ def project_simplex_reference(x: object, radius: float = 1.0, *, num_iters: int 
     Notes
     -----
     f(τ) = Σ max(x_i − τ, 0) − radius is continuous and non-increasing, with
-    f(min x − radius) ≥ 0 ≥ f(max x); bisection finds its root.
+    f(min x − radius) ≥ 0 ≥ f(max x); bisection finds its root. Derived in
+    chapter 4 (exercise on the projection).
     """
     x = check_array("x", x)
     if x.ndim == 0:
@@ -225,6 +231,11 @@ def pgd_nonnegative_update(theta: object, grad: object, lr: float) -> np.ndarray
     Returns
     -------
     numpy.ndarray
+
+    Notes
+    -----
+    Unlike :func:`eg_update`, this reaches active constraints exactly, in
+    finitely many steps. Derived in chapter 4.
     """
     theta = check_array("theta", theta)
     grad = check_array("grad", grad, shape=theta.shape)
@@ -246,6 +257,10 @@ def pgd_simplex_update(theta: object, grad: object, lr: float) -> np.ndarray:
     -------
     numpy.ndarray, shape (..., d)
         ``project_simplex(theta - lr * grad)``.
+
+    Notes
+    -----
+    The Euclidean counterpart of :func:`normalized_eg_update`. Derived in chapter 4.
     """
     theta = check_array("theta", theta)
     grad = check_array("grad", grad, shape=theta.shape)
@@ -287,6 +302,10 @@ def run_constrained(
     -------
     numpy.ndarray, shape (num_steps + 1, d)
         The iterates, ``theta0`` first.
+
+    Notes
+    -----
+    Derived in chapter 4, where EG is compared with projected gradient descent.
     """
     method = check_choice("method", method, METHODS)
     if not callable(grad):
@@ -326,7 +345,8 @@ def nnls_problem(num_rows: int, num_cols: int, *, seed: int, noise: float = 0.5,
 
     Notes
     -----
-    ∇L = Aᵀ(Aθ − b)/m and ∇²L = AᵀA/m.
+    ∇L = Aᵀ(Aθ − b)/m and ∇²L = AᵀA/m. At the answer the KKT conditions hold:
+    ∇L = 0 on the support and ∇L ≥ 0 where θ* = 0. Derived in chapter 4.
     """
     from scipy.optimize import nnls
 
@@ -369,6 +389,11 @@ def mixture_weights_reference(P: object) -> np.ndarray:
     numpy.ndarray, shape (K,)
         The weights, from SLSQP with tolerance 1e-14 started at the uniform
         weights, clipped at zero and renormalised.
+
+    Notes
+    -----
+    Used as the reference answer of :func:`mixture_problem`; its accuracy is
+    checked against the KKT conditions in the tests. Derived in chapter 4.
     """
     from scipy.optimize import minimize
 
@@ -421,7 +446,7 @@ def mixture_problem(num_samples: int, num_components: int, *, seed: int, width: 
     ∇L = −Pᵀ(1 / Pw)/N, ∇²L = Pᵀ diag(1/(Pw)²) P / N. At the answer w* the
     KKT conditions read ∂_k L(w*) = −1 where w*_k > 0 and ∂_k L(w*) ≥ −1
     where w*_k = 0 (the multiplier is −1 because Σ_k w_k ∂_k L(w) = −1 for
-    every w on the simplex).
+    every w on the simplex). Derived in chapter 4.
     """
     from .experiments import make_rng
 

@@ -39,7 +39,7 @@ MODEL_KINDS: tuple[str, ...] = ("logistic", "mlp")
 
 @dataclass
 class TrainHistory:
-    """What :func:`train_classifier` records (numpy arrays of length ``num_steps``).
+    """What :func:`train_classifier` records (numpy arrays of length ``num_steps``; chapter 4).
 
     Attributes
     ----------
@@ -68,6 +68,7 @@ class TrainHistory:
     test_accuracy: float
     diverged: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    """Room for a caller's own records (unused by :func:`train_classifier`). Derived in chapter 4."""
 
 
 def cosine(a: "torch.Tensor", b: "torch.Tensor") -> float:
@@ -81,6 +82,10 @@ def cosine(a: "torch.Tensor", b: "torch.Tensor") -> float:
     Returns
     -------
     float
+
+    Notes
+    -----
+    cos(a, b) = ⟨a, b⟩ / (‖a‖ ‖b‖). Derived in chapter 4.
     """
     na, nb = float(a.norm()), float(b.norm())
     if na == 0.0 or nb == 0.0 or not (math.isfinite(na) and math.isfinite(nb)):
@@ -110,6 +115,11 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, seed: int
     Returns
     -------
     torch.nn.Module
+
+    Notes
+    -----
+    The default ``torch.nn.Linear`` initialisation, drawn inside
+    :func:`torch.random.fork_rng`. Derived in chapter 4.
     """
     import torch
 
@@ -169,6 +179,10 @@ def train_classifier(
     -------
     TrainHistory
         The run stops recording (and fills ``nan``) once the loss is non-finite.
+
+    Notes
+    -----
+    The loss is the mean cross-entropy of the mini-batch. Derived in chapter 4.
     """
     import torch
     import torch.nn.functional as F
