@@ -251,7 +251,7 @@ def last_iterate_bound(lr: Any, grad_norms: Any, radius: float) -> float:
 
 
 def combined_bound(lr: Any, grad_norms: Any, radius: float) -> float:
-    """The last-iterate bound that needs no monotonicity (the "combined" bound).
+    """The "combined" last-iterate bound, stated for any non-negative schedule.
 
     Parameters
     ----------
