@@ -11,12 +11,30 @@ import them directly::
 
 Modules
 -------
-experiments  run modes (quick/standard/full), devices, seeds, progress bars
-datasets     scikit-learn's bundled data sets as fixed train/test splits
-problems     toy losses with exact gradients and Hessians (numpy)
-flows        gradient flows, accurate integration, Euler / gradient descent
-plotting     the book's single figure style
-optim        torch optimisers (imports torch)
+experiments      run modes (quick/standard/full), devices, seeds, progress bars
+datasets         scikit-learn's bundled data sets as fixed train/test splits
+problems         toy losses with exact gradients and Hessians (numpy)
+flows            gradient flows, accurate integration, Euler / gradient descent
+plotting         the book's single figure style
+adaptive         GD, sign descent and the two RMSprops for numpy problems (chapter 1)
+odecontrol       step sizes of real local-error controllers along a flow (chapter 1)
+sweeps           learning-rate sweeps of small torch classifiers (chapter 1)
+bounds           convergence bounds of SGD as functions of a schedule (chapter 2)
+schedules        learning-rate schedules read off the bounds (chapter 2)
+schedule_solver  the optimal schedule of the combined bound, two-pass refinement (chapter 2)
+symbolic         symbolic backward error analysis with sympy (chapter 3)
+modified         modified flows for numpy problems, the balanced toy (chapter 3)
+curvature        Hessian-vector products, sharpness, explicit gradient penalty (chapter 3)
+constrained      exponentiated gradient versus projection (chapter 4)
+metalr           training runs that record learned step sizes (chapter 4)
+ssl_toy          the scalar SimSiam toy system, solved exactly (chapter 5)
+ssl_data         torch augmentations for 8x8 digits (chapter 5)
+ssl              a small SimSiam with its ablation switches (chapter 5)
+ssl_eval         k-NN and linear-probe evaluation of features (chapter 5)
+optim            torch optimisers of every chapter (imports torch)
+bench            step-time benchmark of the optimisers against torch.optim
+bench_results    the benchmark's JSON layout and tables
+reproduce        headline results for the "What you can reproduce" page
 """
 
 from __future__ import annotations
@@ -32,7 +50,25 @@ _SUBMODULES = (
     "problems",
     "flows",
     "plotting",
+    "adaptive",
+    "odecontrol",
+    "sweeps",
+    "bounds",
+    "schedules",
+    "schedule_solver",
+    "symbolic",
+    "modified",
+    "curvature",
+    "constrained",
+    "metalr",
+    "ssl_toy",
+    "ssl_data",
+    "ssl",
+    "ssl_eval",
     "optim",
+    "bench",
+    "bench_results",
+    "reproduce",
 )
 
 __all__ = ["__version__", *_SUBMODULES]
