@@ -268,8 +268,8 @@ def invariant_step_change(system: str, phi: object, theta: object, lr: float) ->
     * removed:  ΔE = +γ² r² / 2.
 
     The first-order terms cancel because Q is conserved by the flow; what is
-    left is O(γ²).  So gradient descent shrinks |C| and |D| geometrically and
-    pushes E upwards.  Derived in chapter 5.
+    left is O(γ²).  So gradient descent shrinks the magnitudes of C and D
+    geometrically and pushes E upwards.  Derived in chapter 5.
     """
     check_choice("system", system, SYSTEMS)
     lr = check_scalar("lr", lr, low=0.0)
@@ -449,8 +449,8 @@ def gd_outcome(system: str, state0: object, lr: float, num_steps: int, *, tol: f
     num_steps : int
         Number of steps.
     tol : float, optional
-        A state counts as collapsed when |θ| < tol, as healthy when
-        |φ − 1| < tol and |θ| ≥ tol (default 1e-3).
+        A state counts as collapsed when abs(θ) < tol, and as healthy when
+        abs(φ − 1) < tol and abs(θ) ≥ tol (default 1e-3).
 
     Returns
     -------
