@@ -486,7 +486,8 @@ class SiteChecker:
         except Exception as exc:  # any failure to open is the defect we report
             return Problem("download", f"{path.name} does not open with nbformat: {type(exc).__name__}: {str(exc)[:200]}")
         code = [c for c in nb.cells if c.cell_type == "code"]
-        if code and not any(c.get("outputs") for c in code):
-            return Problem("download", f"{path.name} has no outputs (not the executed notebook)")
+        if code and not any(c.get("execution_count") for c in code):
+            # e.g. myst-nb saves the un-merged notebook when it reuses a jupyter-cache record
+            return Problem("download", f"{path.name} was never executed (no execution counts, no outputs)")
         return None
 

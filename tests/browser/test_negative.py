@@ -75,6 +75,8 @@ DEFECTS: dict[str, tuple[str, tuple[str, str]]] = {
     "console_error": ("console", ("<main>", "<script>throw new Error('planted error');</script><main>")),
     # the download button serves a broken notebook
     "bad_download": ("download", ("_sources/chapters/clean.ipynb", "_sources/chapters/broken.ipynb")),
+    # the download button serves the notebook without its outputs (never executed)
+    "unexecuted_download": ("download", ("_sources/chapters/clean.ipynb", "_sources/chapters/unexecuted.ipynb")),
 }
 
 
@@ -119,6 +121,9 @@ def build_fake_site(root: Path) -> Path:
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
     nb.cells = [nbformat.v4.new_markdown_cell("# Clean"), cell]
     nbformat.write(nb, str(sources / "clean.ipynb"))
+    bare = nbformat.v4.new_notebook()
+    bare.cells = [nbformat.v4.new_markdown_cell("# Clean"), nbformat.v4.new_code_cell("print(1 + 1)")]
+    nbformat.write(bare, str(sources / "unexecuted.ipynb"))
     (sources / "broken.ipynb").write_text('{"cells": [ this is not json', encoding="utf-8")
     chapters = root / "chapters"
     chapters.mkdir()
