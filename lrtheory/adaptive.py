@@ -13,13 +13,14 @@ rule                       update  θ ← θ − Δ                             
 ``gd``                     Δ = γ g                                         γ
 ``normalized``             Δ = γ̃ g / ‖g‖                                   γ̃ / ‖g‖
 ``sign``                   Δ = γ̃ sign(g)                                   γ̃ / abs(g_i) (each)
-``rmsprop_scalar``         G ← λG + (1−λ)‖g‖²,  Δ = γ̃ g / √(G+ε)           γ̃ / √(G+ε)
-``rmsprop_coordinate``     G ← λG + (1−λ) g⊙g,  Δ = γ̃ g / √(G+ε)           γ̃ / √(G_i+ε)
+``rmsprop_scalar``         G ← αG + (1−α)‖g‖²,  Δ = γ̃ g / √(G+ε)           γ̃ / √(G+ε)
+``rmsprop_coordinate``     G ← αG + (1−α) g⊙g,  Δ = γ̃ g / √(G+ε)           γ̃ / √(G_i+ε)
 =========================  ==============================================  ================
 
 ``lr`` is γ (plain descent) or γ̃ (the adaptive rules), ``alpha`` is the
-smoothing constant λ (torch's name), ``eps`` is ε; as in the source article
-ε sits *inside* the square root unless ``eps_inside=False``.  The torch
+smoothing constant α (torch's name; the source article writes λ), ``eps``
+is ε; as in the source article ε sits *inside* the square root unless
+``eps_inside=False``.  The torch
 optimisers of :mod:`lrtheory.optim.rmsprop` implement the same rules.
 
 Derived in chapter 1.
@@ -133,7 +134,7 @@ def normalized_update(theta: object, grad: object, lr: float) -> tuple[np.ndarra
     Notes
     -----
     In one dimension this is sign descent. In d dimensions it is the
-    λ = 0, ε = 0 case of the scalar RMSprop (:func:`rmsprop_scalar_update`).
+    α = 0, ε = 0 case of the scalar RMSprop (:func:`rmsprop_scalar_update`).
     Derived in chapter 1.
     """
     theta = _vec("theta", theta)
@@ -160,7 +161,7 @@ def sign_update(theta: object, grad: object, lr: float) -> np.ndarray:
 
     Notes
     -----
-    The λ = 0, ε = 0 case of the per-coordinate RMSprop
+    The α = 0, ε = 0 case of the per-coordinate RMSprop
     (:func:`rmsprop_coordinate_update`); coordinate i takes the flow-time step
     γ̃/abs(g_i). Coordinates with g_i = 0 do not move. Derived in chapter 1.
     """
@@ -202,7 +203,7 @@ def rmsprop_scalar_update(
     lr : float
         γ̃ ≥ 0.
     alpha : float, optional
-        Smoothing constant λ in [0, 1) (default 0.99).
+        Smoothing constant α in [0, 1) (default 0.99).
     eps : float, optional
         ε ≥ 0 (default 1e-8).
     eps_inside : bool, optional
@@ -213,7 +214,7 @@ def rmsprop_scalar_update(
     -------
     theta_new : numpy.ndarray, shape (d,)
     G_new : float
-        G_{n+1} = λG_n + (1 − λ)‖g‖².
+        G_{n+1} = αG_n + (1 − α)‖g‖².
     step : float
         The learning rate used, γ = γ̃/√(G_{n+1}+ε): the step in flow time.
 
@@ -226,7 +227,7 @@ def rmsprop_scalar_update(
     -----
     .. math::
 
-        G_{n+1} = \\lambda G_n + (1-\\lambda)\\lVert g_n\\rVert^2,\\qquad
+        G_{n+1} = \\alpha G_n + (1-\\alpha)\\lVert g_n\\rVert^2,\\qquad
         \\theta_{n+1} = \\theta_n - \\frac{\\tilde\\gamma}{\\sqrt{G_{n+1}+\\epsilon}}\\, g_n .
 
     The update is parallel to the gradient: this is Euler's method with an
@@ -269,7 +270,7 @@ def rmsprop_coordinate_update(
     -------
     theta_new : numpy.ndarray, shape (d,)
     G_new : numpy.ndarray, shape (d,)
-        G_{n+1} = λG_n + (1 − λ) g⊙g.
+        G_{n+1} = αG_n + (1 − α) g⊙g.
     steps : numpy.ndarray, shape (d,)
         The per-coordinate learning rates γ̃/√(G_{n+1,i}+ε) (``inf`` where
         the denominator vanishes; those coordinates have g_i = 0 and stay put).
@@ -278,7 +279,7 @@ def rmsprop_coordinate_update(
     -----
     .. math::
 
-        G_{n+1} = \\lambda G_n + (1-\\lambda)\\, g_n\\odot g_n,\\qquad
+        G_{n+1} = \\alpha G_n + (1-\\alpha)\\, g_n\\odot g_n,\\qquad
         \\theta_{n+1} = \\theta_n - \\frac{\\tilde\\gamma}{\\sqrt{G_{n+1}+\\epsilon}}\\odot g_n .
 
     With ε outside the root, G_0 = 0 and no momentum this is
@@ -361,7 +362,7 @@ def run_adaptive(
     num_steps : int
         Number of steps, ≥ 0.
     alpha, eps, eps_inside
-        RMSprop's λ, ε and ε placement (ignored by the other methods).
+        RMSprop's α, ε and ε placement (ignored by the other methods).
     G0 : float, optional
         Initial accumulator value (every entry), ≥ 0. Default 0, as in torch.
 

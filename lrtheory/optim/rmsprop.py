@@ -159,7 +159,7 @@ class RMSpropCoordinate(BookOptimizer):
     lr : float, optional
         γ̃ ≥ 0 (default 1e-2, torch's default).
     alpha : float, optional
-        Smoothing constant λ in [0, 1) (default 0.99).
+        Smoothing constant α in [0, 1) (the source article's λ) (default 0.99).
     eps : float, optional
         ε ≥ 0 (default 1e-8).
     eps_inside : bool, optional
