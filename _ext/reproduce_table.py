@@ -241,11 +241,13 @@ def fill_tables(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 
 def always_outdated(app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
-    """Re-read the pages with the directive whenever any document changed."""
+    """Re-read (and so rewrite) the pages with the directive on every build.
+
+    Their content depends on other documents' executions and on the timings
+    file, which Sphinx does not track as dependencies; the page is small.
+    """
     docs = getattr(env, "reproduce_table_docs", set())
-    if added or changed or removed:
-        return sorted(d for d in docs if d in env.found_docs)
-    return []
+    return sorted(d for d in docs if d in env.found_docs)
 
 
 def purge(app: Sphinx, env: Any, docname: str) -> None:
