@@ -141,3 +141,29 @@ def test_argument_checks(kwargs, exc, name):
         adaptive.run_adaptive(**args)
     with pytest.raises(TypeError, match="grad"):
         adaptive.run_adaptive(1.0, [1.0], "gd", 0.1, 3)
+
+
+@given(
+    theta=vec3,
+    grad=arrays(np.float64, 3, elements=st.floats(0.01, 10) | st.floats(-10, -0.01)),
+    scale=arrays(np.float64, 3, elements=st.floats(0.01, 100)),
+    G=arrays(np.float64, 3, elements=st.floats(0.0, 5.0)),
+)
+@settings(max_examples=60, deadline=None)
+def test_coordinate_rmsprop_is_invariant_to_coordinate_scaling(theta, grad, scale, G):
+    """eps = 0: g -> c*g, G -> c^2*G leaves the update of (b) unchanged (chapter 1's invariance)."""
+    a, _, _ = adaptive.rmsprop_coordinate_update(theta, grad, G, 0.1, 0.9, 0.0)
+    b, _, _ = adaptive.rmsprop_coordinate_update(theta, scale * grad, scale**2 * G, 0.1, 0.9, 0.0)
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@given(theta=vec3, grad=arrays(np.float64, 3, elements=st.floats(0.01, 10)), c=st.floats(0.01, 100), G=st.floats(0.0, 5.0))
+@settings(max_examples=60, deadline=None)
+def test_scalar_rmsprop_is_invariant_to_global_scaling_only(theta, grad, c, G):
+    a, _, _ = adaptive.rmsprop_scalar_update(theta, grad, G, 0.1, 0.9, 0.0)
+    b, _, _ = adaptive.rmsprop_scalar_update(theta, c * grad, c**2 * G, 0.1, 0.9, 0.0)
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    # a non-uniform scaling turns the update of (a), unlike that of (b)
+    g0, scale = np.array([1.0, 1.0, 1.0]), np.array([1.0, 10.0, 100.0])
+    d, _, _ = adaptive.rmsprop_scalar_update(np.zeros(3), scale * g0, 0.0, 0.1, 0.9, 0.0)
+    assert np.allclose(d / np.linalg.norm(d), -scale / np.linalg.norm(scale))
