@@ -206,7 +206,11 @@ def sharpness(loss: torch.Tensor, params: Sequence[torch.Tensor], *, num_iters: 
     rate set by the ratio of the two largest moduli. If that eigenvalue μ is
     negative, a second phase iterates on H − μI, whose dominant eigenvalue is
     λ_max − μ ≥ 0, and returns λ_max. The estimate is a Rayleigh quotient, so
-    it never exceeds the true λ_max (up to rounding). Derived in chapter 3.
+    it never exceeds the true λ_max (up to rounding). Limitation: when the two
+    largest moduli belong to eigenvalues of opposite signs and (nearly) equal
+    size, the first phase converges slowly or to a mixture; check such cases
+    with a Lanczos solver (``scipy.sparse.linalg.eigsh`` on Hessian-vector
+    products, as chapter 3 does). Derived in chapter 3.
     """
     params = _check_params(params)
     num_iters = check_int("num_iters", num_iters, low=1)

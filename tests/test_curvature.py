@@ -133,3 +133,22 @@ def test_argument_errors():
         C.train_full_batch([theta], lambda: (theta**2).sum(), 0.1, -1)
     with pytest.raises(TypeError, match="loss_fn"):
         C.train_full_batch([theta], None, 0.1, 1)
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 6))
+def test_sharpness_matches_eigvalsh_on_random_quadratics(seed, n):
+    gen = torch_generator(seed)
+    B = torch.randn(n, n, generator=gen, dtype=torch.float64)
+    A = (B + B.T) / 2
+    theta = torch.randn(n, generator=gen, dtype=torch.float64).requires_grad_(True)
+    res = C.sharpness(0.5 * theta @ A @ theta, [theta], num_iters=5000, tol=1e-13, seed=seed)
+    lam = torch.linalg.eigvalsh(A)
+    assert res.eigenvalue <= lam.max().item() + 1e-9          # a Rayleigh quotient never overshoots
+    gap = (lam.max() - lam[-2]).item() if n > 1 else 1.0
+    if gap > 1e-2 and (lam.max() - lam.min()).item() > 1e-6:
+        assert abs(res.eigenvalue - lam.max().item()) < 1e-6 * max(1.0, lam.abs().max().item())

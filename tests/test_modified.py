@@ -133,3 +133,21 @@ def test_argument_errors():
         M.hessian_vector_fd(P.grad, np.zeros(2), np.ones(2), eps=0.0)
     with pytest.raises(ValueError, match="u"):
         M.balanced_toy_third(np.zeros(2), np.zeros(3), np.zeros(2))
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.floats(-3, 3), b=st.floats(-3, 3), lr=st.floats(0, 1))
+def test_gd_step_never_unbalances_the_toy(a, b, lr):
+    # whenever lr * |ab - 1| < 1, one GD step keeps the sign of a^2 - b^2 and does not increase |a^2 - b^2|
+    th = np.array([a, b])
+    r = a * b - 1
+    if lr * abs(r) >= 1:
+        return
+    new = th - lr * M.balanced_toy().grad(th)
+    d0, d1 = M.imbalance(th), M.imbalance(new)
+    assert abs(d1) <= abs(d0) * (1 + 1e-12) + 1e-12
+    assert d0 * d1 >= -1e-12
