@@ -182,7 +182,10 @@ def train_classifier(
 
     Notes
     -----
-    The loss is the mean cross-entropy of the mini-batch. Derived in chapter 4.
+    The loss is the mean cross-entropy of the mini-batch. The update cosines
+    use the update actually applied, Δθ = θ_after − θ_before; when a learned
+    learning rate becomes tiny, low-precision parameters round the update
+    away, so use float64 data for long annealing runs. Derived in chapter 4.
     """
     import torch
     import torch.nn.functional as F
