@@ -4,12 +4,14 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 MODE   ?= standard
 
-.PHONY: help venv test test-unit test-chapters book book-clean serve chapter bench clean
+.PHONY: help venv browser test test-unit test-chapters test-browser book book-clean serve chapter bench clean
 
 help:
 	@echo "make test      set up .venv if needed, run unit tests + every chapter (quick mode)"
 	@echo "make book      set up .venv if needed, build the book (MODE=$(MODE)) into _build/html"
 	@echo "make serve     serve _build/html on http://localhost:8000"
+	@echo "make test-browser  after make book: every page in headless Chromium, network off"
+	@echo "make bench     benchmark the optimisers against torch.optim"
 	@echo "make chapter CH=chapters/01_rmsprop_ode.md   build one chapter stand-alone"
 	@echo "make book-clean  wipe _build (forces re-execution)"
 
@@ -32,9 +34,26 @@ test-unit: venv
 test-chapters: venv
 	LRTHEORY_MODE=quick $(BIN)/python -m pytest -n 2 --dist loadfile chapters
 
+# jupyter-cache does not know about LRTHEORY_MODE: drop the cache when the mode changes.
 book: venv
+	@mkdir -p _build
+	@if [ -f _build/.lrtheory-mode ] && [ "$$(cat _build/.lrtheory-mode)" != "$(MODE)" ]; then \
+		echo "mode changed to $(MODE): clearing the execution cache"; rm -rf _build/.jupyter_cache _build/jupyter_execute; fi
+	@echo "$(MODE)" > _build/.lrtheory-mode
 	LRTHEORY_MODE=$(MODE) LRTHEORY_PROGRESS=0 $(BIN)/jupyter-book build . -W --keep-going
 	@echo "open $(CURDIR)/_build/html/index.html  (or: make serve)"
+
+# Chromium (apt) and the Playwright client, for the browser tests.
+browser: venv
+	scripts/install_browser.sh $(BIN)/python
+
+# Browser tests of the built book (after `make book`): every page in headless
+# Chromium with the network off; screenshots in test-artifacts/screenshots/.
+test-browser: browser
+	LRTHEORY_REQUIRE_BOOK=1 $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
+
+bench: venv
+	$(BIN)/python -m lrtheory.bench
 
 book-clean:
 	rm -rf _build

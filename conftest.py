@@ -20,6 +20,11 @@ os.environ.setdefault("LRTHEORY_MODE", "quick")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("LRTHEORY_PROGRESS", "0")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # each xdist worker runs its own kernel: one thread each, or two workers on a
+    # two-core machine oversubscribe it several times over (torch, BLAS)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
 
 ROOT = Path(__file__).resolve().parent
 CHAPTERS = ROOT / "chapters"

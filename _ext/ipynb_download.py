@@ -27,7 +27,30 @@ def _add_ipynb(app: Sphinx, pagename: str, templatename: str, context: dict[str,
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(executed, target)
+    _merge_cached_outputs(app, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def _merge_cached_outputs(app: Sphinx, path: Path) -> None:
+    """Put the outputs back into a notebook that myst-nb wrote from its cache without them.
+
+    When a build reuses jupyter-cache, myst-nb 1.4 writes the notebook to
+    ``jupyter_execute`` without outputs; the cache still has them, keyed by the
+    notebook's code, so they are merged back here.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    if any(c.get("execution_count") for c in nb.cells if c.cell_type == "code"):
+        return
+    cache_path = getattr(app.config, "nb_execution_cache_path", "") or str(Path(app.outdir).parent / ".jupyter_cache")
+    try:
+        from jupyter_cache import get_cache
+
+        _, merged = get_cache(cache_path).merge_match_into_notebook(nb)
+    except Exception:  # no cache entry matches: leave the notebook as it is
+        return
+    nbformat.write(merged, str(path))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
