@@ -17,6 +17,7 @@ problems         toy losses with exact gradients and Hessians (numpy)
 flows            gradient flows, accurate integration, Euler / gradient descent
 plotting         the book's single figure style
 adaptive         GD, sign descent and the two RMSprops for numpy problems (chapter 1)
+gradstats        gradient statistics: mini-batch second moments (chapter 1)
 odecontrol       step sizes of real local-error controllers along a flow (chapter 1)
 sweeps           learning-rate sweeps of small torch classifiers (chapter 1)
 bounds           convergence bounds of SGD as functions of a schedule (chapter 2)
@@ -51,6 +52,7 @@ _SUBMODULES = (
     "flows",
     "plotting",
     "adaptive",
+    "gradstats",
     "odecontrol",
     "sweeps",
     "bounds",
