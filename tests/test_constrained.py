@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize, nnls
 
 from lrtheory import constrained as c
+from lrtheory import constrained_problems as cp
 
 finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
 
@@ -105,7 +106,7 @@ def test_projected_updates(rng):
 
 
 def test_nnls_problem_minimizer_is_scipy_and_kkt():
-    p = c.nnls_problem(40, 15, seed=3)
+    p = cp.nnls_problem(40, 15, seed=3)
     g = p.grad(p.minimizer)
     # KKT: gradient zero on the support, non-negative where the constraint is active.
     on = p.minimizer > 0
@@ -115,7 +116,7 @@ def test_nnls_problem_minimizer_is_scipy_and_kkt():
 
 
 def test_nnls_problem_derivatives(rng):
-    p = c.nnls_problem(30, 6, seed=1)
+    p = cp.nnls_problem(30, 6, seed=1)
     t = rng.random(6)
     e = 1e-6
     num = np.array([(p.loss(t + e * v) - p.loss(t - e * v)) / (2 * e) for v in np.eye(6)])
@@ -125,7 +126,7 @@ def test_nnls_problem_derivatives(rng):
 
 @pytest.mark.parametrize("method,lr", [("eg", 0.2), ("pgd_nonnegative", 0.2)])
 def test_runners_reach_scipy_nnls(method, lr):
-    p = c.nnls_problem(50, 8, seed=4)
+    p = cp.nnls_problem(50, 8, seed=4)
     it = c.run_constrained(method, p.grad, np.ones(8), lr, 4000)
     assert np.all(it >= 0)
     ref, _ = nnls(*_nnls_data(50, 8, 4))
@@ -143,7 +144,7 @@ def _nnls_data(m, n, seed):
 
 
 def test_mixture_problem_kkt_and_gradient(rng):
-    p = c.mixture_problem(300, 10, seed=2)
+    p = cp.mixture_problem(300, 10, seed=2)
     w = p.minimizer
     assert abs(w.sum() - 1) < 1e-12 and np.all(w >= 0)
     g = p.grad(w)
@@ -159,7 +160,7 @@ def test_mixture_problem_kkt_and_gradient(rng):
 
 @pytest.mark.parametrize("method,lr", [("normalized_eg", 0.5), ("pgd_simplex", 0.05)])
 def test_runners_reach_mixture_answer(method, lr):
-    p = c.mixture_problem(300, 10, seed=2)
+    p = cp.mixture_problem(300, 10, seed=2)
     it = c.run_constrained(method, p.grad, np.full(10, 0.1), lr, 3000)
     np.testing.assert_allclose(it.sum(axis=1), 1.0, atol=1e-12)
     assert p.loss(it[-1]) - p.loss(p.minimizer) < 1e-7

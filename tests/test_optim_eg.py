@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from lrtheory import constrained
+from lrtheory import constrained, constrained_problems
 from lrtheory.optim.eg import EGD, NormalizedEGD, eg_update, normalized_eg_update
 from lrtheory.optim.stepsize import EGStepSize, HypergradientSGD
 
@@ -77,7 +77,7 @@ def test_egd_refuses_negative_initial_params():
 
 
 def test_egd_keeps_sign_and_solves_nnls():
-    prob = constrained.nnls_problem(50, 8, seed=4)
+    prob = constrained_problems.nnls_problem(50, 8, seed=4)
     A, b = _nnls_data()
     theta = torch.nn.Parameter(torch.ones(8, dtype=DT))
     opt = EGD([theta], lr=0.2)
