@@ -204,3 +204,18 @@ def test_validate_results_names_what_is_wrong(breaker, fragment):
     breaker(result)
     with pytest.raises(ValueError, match=fragment):
         validate_results(result)
+
+
+def test_main_options_threads_nonfinite_and_no_file(tmp_path, capsys, registered, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    threads = torch.get_num_threads()
+    try:
+        assert bench.main(["--sizes", "2k", "--optimizers", registered, "--repeats", "1", "--warmup", "0",
+                           "--device", "cpu", "--threads", "1", "--nonfinite", "ignore", "--out", "-"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
+    assert "wrote" not in capsys.readouterr().out
+    assert not (tmp_path / "benchmarks").exists()
+    with pytest.raises(ValueError, match="nonfinite"):
+        bench.run_benchmark(["2k"], [registered], repeats=1, warmup=0, device="cpu", nonfinite="sometimes")
