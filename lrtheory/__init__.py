@@ -27,6 +27,7 @@ symbolic         symbolic backward error analysis with sympy (chapter 3)
 modified         modified flows for numpy problems, the balanced toy (chapter 3)
 curvature        Hessian-vector products, sharpness, explicit gradient penalty (chapter 3)
 constrained      exponentiated gradient versus projection (chapter 4)
+constrained_problems  the NNLS and simplex toy problems with reference answers (chapter 4)
 metalr           training runs that record learned step sizes (chapter 4)
 ssl_toy          the scalar SimSiam toy system, solved exactly (chapter 5)
 ssl_data         torch augmentations for 8x8 digits (chapter 5)
@@ -62,6 +63,7 @@ _SUBMODULES = (
     "modified",
     "curvature",
     "constrained",
+    "constrained_problems",
     "metalr",
     "ssl_toy",
     "ssl_data",
