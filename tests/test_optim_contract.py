@@ -227,14 +227,6 @@ def build(name: str, params, **overrides) -> torch.optim.Optimizer:
     return UNDER_TEST[name](params, **{**spec.kwargs, **overrides})
 
 
-# The non-finite policy needs the proposed BookOptimizer patch (see lrtheory/optim/_nonfinite.py).
-_HAS_NONFINITE_POLICY = "nonfinite" in ContractSGD([torch.zeros(1, requires_grad=True)]).defaults
-_needs_policy = pytest.mark.xfail(
-    not _HAS_NONFINITE_POLICY,
-    reason="BookOptimizer does not implement the non-finite gradient policy yet (patch proposed to the lead)",
-    strict=True,
-)
-
 # ------------------------------------------------------------------------------------------
 # Problems and helpers (all deterministic).
 
@@ -495,7 +487,6 @@ def test_complex_parameter_is_refused(name):
         build(name, [p]).step()
 
 
-@_needs_policy
 @pytest.mark.parametrize("name", NAMES)
 def test_refused_step_changes_nothing(name):
     """A refusal in a later group must not leave an earlier group already updated."""
@@ -581,7 +572,6 @@ def test_foreach_path_with_mixed_dtypes_in_a_group(name):
         torch.testing.assert_close(y, x, rtol=1e-5, atol=1e-6)
 
 
-@_needs_policy
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("bad_value", [math.nan, math.inf, -math.inf], ids=["nan", "inf", "-inf"])
 def test_nonfinite_gradient_is_skipped_by_default(name, bad_value):
@@ -615,7 +605,6 @@ def test_nonfinite_gradient_is_skipped_by_default(name, bad_value):
     assert_same_state(poisoned_state, twin_state)
 
 
-@_needs_policy
 @pytest.mark.parametrize("name", NAMES)
 def test_nonfinite_gradient_raises_under_raise_policy(name):
     spec = require(name, "nonfinite")

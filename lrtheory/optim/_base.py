@@ -12,6 +12,12 @@ mathematics:
   and complex gradients with a clear error, creates per-tensor state lazily
   through :meth:`BookOptimizer._init_state`, and hands each group's lists to
   :meth:`BookOptimizer._group_step`;
+* every group is gathered and checked before any group is updated, so a
+  refused step (sparse or complex gradient, or a non-finite gradient under
+  the ``"raise"`` policy) changes nothing;
+* non-finite gradients follow the group's ``"nonfinite"`` policy (default
+  ``"skip"``: a group with a NaN or infinite gradient keeps its parameters
+  and state bit for bit); see :mod:`lrtheory.optim._nonfinite`;
 * the ``foreach`` argument chooses between the per-tensor reference loop and
   the multi-tensor (``torch._foreach_*``) path, like torch's own optimisers.
 
@@ -25,6 +31,8 @@ import math
 from typing import Any, Callable, Iterable
 
 import torch
+
+from ._nonfinite import NonFiniteGradientError, all_finite, check_nonfinite_policy, first_nonfinite
 
 __all__ = ["BookOptimizer", "check_hparam"]
 
@@ -95,12 +103,23 @@ class BookOptimizer(torch.optim.Optimizer):
         Tensors or dicts defining parameter groups.
     defaults : dict
         Default hyperparameters (must include ``"foreach"``: ``None`` picks the
-        multi-tensor path, which every book optimiser has).
+        multi-tensor path, which every book optimiser has).  The key
+        ``"nonfinite"`` (default ``"skip"``) sets the non-finite gradient
+        policy; a parameter group may override it like any hyperparameter.
+
+    Attributes
+    ----------
+    skipped_groups : list of int
+        Indices of the groups that the last :meth:`step` left unchanged
+        because of a non-finite gradient (``"skip"`` policy).
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         defaults.setdefault("foreach", None)
+        defaults.setdefault("nonfinite", "skip")
+        check_nonfinite_policy(defaults["nonfinite"])
         super().__init__(params, defaults)
+        self.skipped_groups: list[int] = []
 
     # -- to be provided by subclasses -------------------------------------------------
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover
@@ -117,8 +136,8 @@ class BookOptimizer(torch.optim.Optimizer):
         raise NotImplementedError
 
     # -- shared bookkeeping ---------------------------------------------------------------
-    def _gather(self, group: dict[str, Any]) -> tuple[list[torch.Tensor], list[torch.Tensor], list[dict[str, Any]]]:
-        params, grads, states = [], [], []
+    def _gather(self, group: dict[str, Any]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        params, grads = [], []
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -127,13 +146,18 @@ class BookOptimizer(torch.optim.Optimizer):
                 raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
             if torch.is_complex(p):
                 raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
+            params.append(p)
+            grads.append(g)
+        return params, grads
+
+    def _states(self, group: dict[str, Any], params: list[torch.Tensor]) -> list[dict[str, Any]]:
+        states = []
+        for p in params:
             state = self.state[p]
             if len(state) == 0:
                 state.update(self._init_state(p, group))
-            params.append(p)
-            grads.append(g)
             states.append(state)
-        return params, grads, states
+        return states
 
     @staticmethod
     def _use_foreach(group: dict[str, Any], params: list[torch.Tensor]) -> bool:
@@ -160,9 +184,25 @@ class BookOptimizer(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            params, grads, states = self._gather(group)
+        gathered = []
+        for index, group in enumerate(self.param_groups):
+            params, grads = self._gather(group)
+            policy = check_nonfinite_policy(group.get("nonfinite", "skip"))
+            finite = policy == "ignore" or all_finite(grads)
+            if not finite and policy == "raise":
+                bad = first_nonfinite(grads)
+                raise NonFiniteGradientError(
+                    f"{type(self).__name__}: non-finite gradient in param group {index} "
+                    f"(tensor {bad} of the group's gradients); no parameter was updated"
+                )
+            gathered.append((index, group, params, grads, finite))
+        self.skipped_groups = []
+        for index, group, params, grads, finite in gathered:
             if not params:
                 continue
+            if not finite:
+                self.skipped_groups.append(index)
+                continue
+            states = self._states(group, params)
             self._group_step(group, params, grads, states, self._use_foreach(group, params))
         return loss
