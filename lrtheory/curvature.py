@@ -204,7 +204,9 @@ def sharpness(loss: torch.Tensor, params: Sequence[torch.Tensor], *, num_iters: 
     -----
     Power iteration converges to the eigenvalue of largest *modulus*, at a
     rate set by the ratio of the two largest moduli. If that eigenvalue μ is
-    negative, a second phase iterates on H − μI, whose dominant eigenvalue is
+    negative, a second phase iterates on H − μI from the same random start
+    vector (not from the first phase's vector, which is nearly orthogonal to
+    λ_max's eigenvector), whose dominant eigenvalue is
     λ_max − μ ≥ 0, and returns λ_max. The estimate is a Rayleigh quotient, so
     it never exceeds the true λ_max (up to rounding). Limitation: when the two
     largest moduli belong to eigenvalues of opposite signs and (nearly) equal
@@ -219,15 +221,17 @@ def sharpness(loss: torch.Tensor, params: Sequence[torch.Tensor], *, num_iters: 
     grad = flat_grad(loss, params, create_graph=True)
     gen = torch_generator(seed, device="cpu")
     v = torch.randn(grad.numel(), generator=gen, dtype=torch.float64)
-    v = (v / torch.linalg.vector_norm(v)).to(device=grad.device, dtype=grad.dtype)
+    v0 = (v / torch.linalg.vector_norm(v)).to(device=grad.device, dtype=grad.dtype)
 
     def apply(u: torch.Tensor) -> torch.Tensor:
         return _hvp_from_grad(grad, params, u).detach()
 
-    lam, v, its, conv = _power(apply, v, num_iters, tol)
+    lam, v, its, conv = _power(apply, v0, num_iters, tol)
     if lam < 0:
+        # restart from the random vector: the first phase's result is (nearly) the
+        # eigenvector of μ, which has almost no component along λ_max's eigenvector
         shift = lam
-        lam2, v, its2, conv = _power(lambda u: apply(u) - shift * u, v, num_iters, tol)
+        lam2, v, its2, conv = _power(lambda u: apply(u) - shift * u, v0, num_iters, tol)
         lam, its = lam2 + shift, its + its2
     return SharpnessResult(float(lam), v, its, conv)
 
