@@ -1,7 +1,7 @@
 """Root pytest configuration: run the chapters (jupytext MyST markdown) through nbval.
 
 nbval collects ``.ipynb`` files only.  The chapters are stored as MyST
-markdown, so this conftest collects ``chapters/*.md`` files that carry a
+markdown, so this conftest collects ``chapters/*.md`` and ``appendix/*.md`` files that carry a
 jupytext header and hands them to nbval's own collector, with the notebook
 read through jupytext instead of nbformat.  Each chapter then runs cell by
 cell in a fresh kernel (lax mode: outputs are not compared; the cells'
@@ -27,12 +27,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.setdefault(var, "1")
 
 ROOT = Path(__file__).resolve().parent
-CHAPTERS = ROOT / "chapters"
+NOTEBOOK_DIRS = (ROOT / "chapters", ROOT / "appendix")
 
 
 def is_chapter_notebook(path: Path) -> bool:
-    """True for a MyST-markdown notebook in ``chapters/`` (it has a jupytext kernelspec)."""
-    if path.suffix != ".md" or path.parent.resolve() != CHAPTERS:
+    """True for a MyST-markdown notebook in ``chapters/`` or ``appendix/`` (it has a jupytext kernelspec)."""
+    if path.suffix != ".md" or path.parent.resolve() not in NOTEBOOK_DIRS:
         return False
     head = path.read_text(encoding="utf-8")[:2000]
     return head.startswith("---") and "jupytext" in head and "kernelspec" in head
