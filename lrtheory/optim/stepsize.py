@@ -209,11 +209,13 @@ class EGStepSize(BookOptimizer):
         # 1. step sizes: ν ← ν ⊙ exp(γ u_{t−1} ⊙ g_t)
         if group["per_coordinate"]:
             if foreach:
-                signal = torch._foreach_mul(prevs, grads)
-                torch._foreach_mul_(signal, gamma)
-                torch._foreach_exp_(signal)
+                # the previous directions are overwritten at the end of the step, so
+                # the factor exp(γ u_{t−1} ⊙ g_t) is built in their memory: no temporaries
+                torch._foreach_mul_(prevs, grads)
+                torch._foreach_mul_(prevs, gamma)
+                torch._foreach_exp_(prevs)
                 nus = [s["nu"] for s in states]
-                torch._foreach_mul_(nus, signal)
+                torch._foreach_mul_(nus, prevs)
                 if nu_min > 0.0 or math.isfinite(nu_max):
                     torch._foreach_clamp_min_(nus, nu_min)
                     torch._foreach_clamp_max_(nus, nu_max)
@@ -233,10 +235,10 @@ class EGStepSize(BookOptimizer):
         # 3. θ ← θ − η ν ⊙ u_t ; remember u_t
         if foreach:
             if group["per_coordinate"]:
-                scaled = torch._foreach_mul(dirs, [s["nu"] for s in states])
+                torch._foreach_addcmul_(params, dirs, [s["nu"] for s in states], value=-lr)
             else:
                 scaled = torch._foreach_mul(dirs, states[0]["nu"])
-            torch._foreach_add_(params, scaled, alpha=-lr)
+                torch._foreach_add_(params, scaled, alpha=-lr)
             torch._foreach_copy_(prevs, remembered)
         else:
             for p, s, u, r in zip(params, states, dirs, remembered):
