@@ -37,6 +37,19 @@ from ._nonfinite import NonFiniteGradientError, all_finite, check_nonfinite_poli
 __all__ = ["BookOptimizer", "check_hparam"]
 
 
+def foreach_sub_scaled_(params: list[torch.Tensor], grads: list[torch.Tensor], scale: torch.Tensor) -> None:
+    """In place θ ← θ − s·g for every tensor, with one 0-d tensor s shared by all.
+
+    On the CPU the scalar is read once and passed as ``alpha``, so no
+    model-sized temporary is made; on other devices the product is formed on
+    the device (reading the scalar would synchronise with the host).
+    """
+    if scale.device.type == "cpu":
+        torch._foreach_add_(params, grads, alpha=-float(scale))
+    else:
+        torch._foreach_add_(params, torch._foreach_mul(grads, -scale))
+
+
 def check_hparam(
     name: str,
     value: Any,

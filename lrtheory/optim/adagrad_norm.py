@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import torch
 
-from ._base import BookOptimizer, check_hparam
+from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_
 
 __all__ = ["AdaGradNorm", "adagrad_norm_lr_update"]
 
@@ -137,7 +137,7 @@ class AdaGradNorm(BookOptimizer):
             sq_norm = torch.stack([s.to(previous) for s in shares]).sum()
             _, rate = adagrad_norm_lr_update(previous, sq_norm, group["lr"], group["eps"])
             torch._foreach_add_([s["sum_sq"] for s in states], [x.to(s["sum_sq"]) for x, s in zip(shares, states)])
-            torch._foreach_add_(params, torch._foreach_mul(grads, -rate))
+            foreach_sub_scaled_(params, grads, rate)
             for s in states:
                 s["step"] += 1
             return

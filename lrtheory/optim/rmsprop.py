@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 import torch
 
-from ._base import BookOptimizer, check_hparam
+from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_
 
 __all__ = [
     "SignDescent",
@@ -298,7 +298,7 @@ class RMSpropScalar(BookOptimizer):
             s["step"] += 1
             s["square_avg"] = new.clone()
         if foreach:
-            torch._foreach_add_(params, torch._foreach_mul(grads, -step_size))
+            foreach_sub_scaled_(params, grads, step_size)
         else:
             for p, g in zip(params, grads):
                 p.add_(g * -step_size)

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 import torch
 
-from ._base import BookOptimizer, check_hparam
+from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_
 
 __all__ = [
     "EGStepSize",
@@ -98,8 +98,10 @@ def hypergradient_lr_update(lr: torch.Tensor, dot: torch.Tensor, hyper_lr: float
 
 
 def _group_dot(a: list[torch.Tensor], b: list[torch.Tensor], foreach: bool) -> torch.Tensor:
-    prods = torch._foreach_mul(a, b) if foreach else [x * y for x, y in zip(a, b)]
-    return torch.stack([x.sum() for x in prods]).sum()
+    if foreach:
+        # one fused multiply-and-sum per tensor: no model-sized temporary
+        return torch.stack([torch.dot(x.reshape(-1), y.reshape(-1)) for x, y in zip(a, b)]).sum()
+    return torch.stack([(x * y).sum() for x, y in zip(a, b)]).sum()
 
 
 class EGStepSize(BookOptimizer):
@@ -354,7 +356,7 @@ class HypergradientSGD(BookOptimizer):
         for s in states:
             s["lr"] = alpha.clone()
         if foreach:
-            torch._foreach_add_(params, torch._foreach_mul(grads, -alpha))
+            foreach_sub_scaled_(params, grads, alpha)
             torch._foreach_copy_(prevs, grads)
         else:
             for p, g, prev in zip(params, grads, prevs):
