@@ -105,6 +105,19 @@ def rmsprop_scalar_step_size(square_avg: torch.Tensor, lr: float, eps: float, ep
 
 
 # ----------------------------------------------------------------------------- optimisers
+def _rmsprop_defaults(lr: float, alpha: float, eps: float, eps_inside: bool,
+                      initial_accumulator_value: float, foreach: bool | None) -> dict[str, Any]:
+    """The checked hyperparameters shared by both RMSprop classes."""
+    return {
+        "lr": check_hparam("lr", lr),
+        "alpha": check_hparam("alpha", alpha, high=1.0, high_inclusive=False),
+        "eps": check_hparam("eps", eps),
+        "eps_inside": bool(eps_inside),
+        "initial_accumulator_value": check_hparam("initial_accumulator_value", initial_accumulator_value),
+        "foreach": foreach,
+    }
+
+
 class SignDescent(BookOptimizer):
     r"""Sign descent: every entry moves by ``lr`` against the sign of its gradient.
 
@@ -197,15 +210,7 @@ class RMSpropCoordinate(BookOptimizer):
         initial_accumulator_value: float = 0.0,
         foreach: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": check_hparam("lr", lr),
-            "alpha": check_hparam("alpha", alpha, high=1.0, high_inclusive=False),
-            "eps": check_hparam("eps", eps),
-            "eps_inside": bool(eps_inside),
-            "initial_accumulator_value": check_hparam("initial_accumulator_value", initial_accumulator_value),
-            "foreach": foreach,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _rmsprop_defaults(lr, alpha, eps, eps_inside, initial_accumulator_value, foreach))
 
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -265,15 +270,7 @@ class RMSpropScalar(BookOptimizer):
         initial_accumulator_value: float = 0.0,
         foreach: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": check_hparam("lr", lr),
-            "alpha": check_hparam("alpha", alpha, high=1.0, high_inclusive=False),
-            "eps": check_hparam("eps", eps),
-            "eps_inside": bool(eps_inside),
-            "initial_accumulator_value": check_hparam("initial_accumulator_value", initial_accumulator_value),
-            "foreach": foreach,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _rmsprop_defaults(lr, alpha, eps, eps_inside, initial_accumulator_value, foreach))
 
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": 0, "square_avg": None}
