@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -22,6 +22,7 @@ __all__ = [
     "check_int",
     "check_array",
     "check_choice",
+    "check_callable",
 ]
 
 
@@ -202,4 +203,29 @@ def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
     """
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_callable(name: str, value: Any) -> Callable[..., Any]:
+    """Check that ``value`` is callable.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the error message.
+    value : Any
+        The value to check.
+
+    Returns
+    -------
+    callable
+        ``value`` unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not callable.
+    """
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
     return value

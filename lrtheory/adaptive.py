@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_choice, check_int, check_scalar
+from ._validation import check_array, check_callable, check_choice, check_int, check_scalar
 
 __all__ = [
     "METHODS",
@@ -382,8 +382,7 @@ def run_adaptive(
     (:func:`lrtheory.flows.step_times`); a step with g = 0 adds ``inf``.
     Derived in chapter 1.
     """
-    if not callable(grad):
-        raise TypeError(f"grad must be callable, got {type(grad).__name__}")
+    check_callable("grad", grad)
     theta = _vec("theta0", theta0).copy()
     method = check_choice("method", method, METHODS)
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)

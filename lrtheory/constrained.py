@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_choice, check_int, check_scalar
+from ._validation import check_array, check_callable, check_choice, check_int, check_scalar
 
 __all__ = [
     "METHODS",
@@ -302,8 +302,7 @@ def run_constrained(
     Derived in chapter 4, where EG is compared with projected gradient descent.
     """
     method = check_choice("method", method, METHODS)
-    if not callable(grad):
-        raise TypeError(f"grad must be callable, got {type(grad).__name__}")
+    check_callable("grad", grad)
     theta0 = check_array("theta0", theta0, ndim=1)
     lr = check_scalar("lr", lr, low=0.0)
     num_steps = check_int("num_steps", num_steps, low=0)

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from ._validation import check_int, check_scalar
+from ._validation import check_callable, check_int, check_scalar
 from .experiments import progress, torch_generator
 
 __all__ = [
@@ -350,8 +350,7 @@ def train_full_batch(params: Sequence[torch.Tensor], loss_fn: LossClosure, lr: f
     extra backward pass through the gradient's graph. Derived in chapter 3.
     """
     params = _check_params(params)
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    check_callable("loss_fn", loss_fn)
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
     num_steps = check_int("num_steps", num_steps, low=0)
     penalty_lr = check_scalar("penalty_lr", penalty_lr, low=0.0)

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_scalar
+from ._validation import check_array, check_callable, check_int, check_scalar
 
 __all__ = [
     "FlowSolution",
@@ -45,11 +45,6 @@ class FlowSolution:
     theta: np.ndarray
     nfev: int
 
-
-def _check_field(name: str, f: object) -> VectorField:
-    if not callable(f):
-        raise TypeError(f"{name} must be callable, got {type(f).__name__}")
-    return f  # type: ignore[return-value]
 
 
 def integrate_flow(
@@ -96,7 +91,7 @@ def integrate_flow(
     """
     from scipy.integrate import solve_ivp
 
-    field = _check_field("field", field)
+    field = check_callable("field", field)
     theta0 = check_array("theta0", theta0, ndim=1)
     t_final = check_scalar("t_final", t_final, low=0.0)
     rtol = check_scalar("rtol", rtol, low=0.0, low_inclusive=False)
@@ -144,7 +139,7 @@ def gradient_flow(
     Along the flow dL/dt = −‖∇L‖² ≤ 0, so the loss never increases and the
     stable fixed points are the (isolated) local minima of L (chapter 1).
     """
-    grad = _check_field("grad", grad)
+    grad = check_callable("grad", grad)
     return integrate_flow(lambda th: -np.asarray(grad(th)), theta0, t_final, **kwargs)  # type: ignore[arg-type]
 
 
@@ -191,7 +186,7 @@ def euler_iterates(
     One step agrees with the exact flow up to O(γ²) (the local error); after
     t/γ steps the global error is O(γ) (chapter 1).
     """
-    field = _check_field("field", field)
+    field = check_callable("field", field)
     theta0 = check_array("theta0", theta0, ndim=1)
     num_steps = check_int("num_steps", num_steps, low=0)
     lrs = _lrs(lr, num_steps)
@@ -232,7 +227,7 @@ def gd_iterates(
     -------
     numpy.ndarray, shape (num_steps + 1, d)
     """
-    grad = _check_field("grad", grad)
+    grad = check_callable("grad", grad)
     return euler_iterates(lambda th: -np.asarray(grad(th)), theta0, lr, num_steps, **kwargs)  # type: ignore[arg-type]
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from ._validation import check_choice, check_int
+from ._validation import check_callable, check_choice, check_int
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -194,8 +194,7 @@ def train_classifier(
 
     num_steps = check_int("num_steps", num_steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
-    if not callable(make_optimizer):
-        raise TypeError(f"make_optimizer must be callable, got {type(make_optimizer).__name__}")
+    check_callable("make_optimizer", make_optimizer)
     X, y = data.X_train, data.y_train
     model = make_classifier(kind, data.num_features, data.num_classes, seed=seed, hidden=hidden,
                             device=X.device, dtype=X.dtype)

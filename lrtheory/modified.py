@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_choice, check_scalar
+from ._validation import check_array, check_callable, check_choice, check_scalar
 from .problems import Problem
 
 __all__ = [
@@ -42,11 +42,6 @@ VectorField = Callable[[np.ndarray], np.ndarray]
 HessFn = Callable[[np.ndarray], np.ndarray]
 ThirdFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
-
-def _check_callable(name: str, f: object) -> Callable:
-    if not callable(f):
-        raise TypeError(f"{name} must be callable, got {type(f).__name__}")
-    return f  # type: ignore[return-value]
 
 
 def hessian_vector_fd(grad: VectorField, theta: np.ndarray, v: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -70,7 +65,7 @@ def hessian_vector_fd(grad: VectorField, theta: np.ndarray, v: np.ndarray, eps: 
     H v ≈ ‖v‖ (g(θ + ε v̂) − g(θ − ε v̂)) / (2ε), with error O(ε² ‖v‖ ‖∇³g‖).
     Derived in chapter 3.
     """
-    grad = _check_callable("grad", grad)
+    grad = check_callable("grad", grad)
     theta = check_array("theta", theta, ndim=1)
     v = check_array("v", v, shape=theta.shape)
     eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
@@ -101,7 +96,7 @@ def third_derivative_fd(grad: VectorField, theta: np.ndarray, v: np.ndarray, eps
     -----
     T[v, v] ≈ ‖v‖² (g(θ + ε v̂) − 2 g(θ) + g(θ − ε v̂)) / ε². Derived in chapter 3.
     """
-    grad = _check_callable("grad", grad)
+    grad = check_callable("grad", grad)
     theta = check_array("theta", theta, ndim=1)
     v = check_array("v", v, shape=theta.shape)
     eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
@@ -149,13 +144,13 @@ def modified_gradient_field(grad: VectorField, lr: float, order: int = 1, *,
     by O(γ^{p+1}). f̃_1 = −∇(L + (γ/4)‖∇L‖²) is a gradient field; f̃_2 is not
     in general. Derived in chapter 3.
     """
-    grad = _check_callable("grad", grad)
+    grad = check_callable("grad", grad)
     lr = check_scalar("lr", lr, low=0.0)
     order = check_choice("order", order, (0, 1, 2))
     if hess is not None:
-        hess = _check_callable("hess", hess)
+        hess = check_callable("hess", hess)
     if third is not None:
-        third = _check_callable("third", third)
+        third = check_callable("third", third)
     if eps is not None:
         eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
 

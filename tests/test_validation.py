@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lrtheory._validation import check_array, check_choice, check_int, check_scalar
+from lrtheory._validation import check_array, check_callable, check_choice, check_int, check_scalar
 
 
 def test_check_scalar_accepts_and_converts():
@@ -70,3 +70,9 @@ def test_check_choice():
     assert check_choice("mode", "quick", ("quick", "full")) == "quick"
     with pytest.raises(ValueError, match=r"mode must be one of \('quick', 'full'\), got 'slow'"):
         check_choice("mode", "slow", ("quick", "full"))
+
+
+def test_check_callable():
+    assert check_callable("grad", len) is len
+    with pytest.raises(TypeError, match="grad must be callable, got float"):
+        check_callable("grad", 1.0)
