@@ -12,6 +12,9 @@ import them directly::
 Modules
 -------
 experiments      run modes (quick/standard/full), devices, seeds, progress bars
+protocol         the experiment protocol: splits, paired seeds, equal budgets, verdicts
+batched          train the seeds of one configuration as one batched model
+fmt              the formatter of numbers quoted in prose, Markdown tables
 datasets         scikit-learn's bundled data sets as fixed train/test splits
 problems         toy losses with exact gradients and Hessians (numpy)
 flows            gradient flows, accurate integration, Euler / gradient descent
@@ -48,6 +51,9 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "experiments",
+    "protocol",
+    "batched",
+    "fmt",
     "datasets",
     "problems",
     "flows",

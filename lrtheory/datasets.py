@@ -4,8 +4,12 @@ scikit-learn ships a few classic data sets inside its wheel, so they load with
 no network: ``digits`` (8x8 images of handwritten digits, 10 classes),
 ``breast_cancer`` (30 features, 2 classes), ``wine`` (13 features, 3 classes)
 and ``iris`` (4 features, 3 classes).  :func:`load_arrays` returns a fixed,
-stratified train/test split as numpy arrays, standardised with the training
-set's statistics; :func:`load_dataset` returns the same split as torch tensors.
+stratified train/test split (or train/validation/test, with ``val_size``) as
+numpy arrays, standardised with the training set's statistics;
+:func:`load_dataset` returns the same split as torch tensors.
+
+The experiment protocol (:mod:`lrtheory.protocol`, every chapter) tunes on the
+validation part only and scores the test part once per chosen configuration.
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ DATASETS: tuple[str, ...] = ("digits", "breast_cancer", "wine", "iris")
 
 @dataclass(frozen=True)
 class ArraySplit:
-    """A train/test split as numpy arrays (features ``float64``, labels ``int64``)."""
+    """A train/(validation/)test split as numpy arrays (features ``float64``, labels ``int64``).
+
+    ``X_val`` and ``y_val`` are ``None`` unless the split was made with a
+    validation part (``val_size > 0``).
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -36,6 +44,8 @@ class ArraySplit:
     y_test: np.ndarray
     num_classes: int
     name: str
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     @property
     def num_features(self) -> int:
@@ -45,7 +55,10 @@ class ArraySplit:
 
 @dataclass(frozen=True)
 class TensorSplit:
-    """A train/test split as torch tensors on one device."""
+    """A train/(validation/)test split as torch tensors on one device.
+
+    ``X_val`` and ``y_val`` are ``None`` unless the split has a validation part.
+    """
 
     X_train: "torch.Tensor"
     y_train: "torch.Tensor"
@@ -53,6 +66,8 @@ class TensorSplit:
     y_test: "torch.Tensor"
     num_classes: int
     name: str
+    X_val: "torch.Tensor | None" = None
+    y_val: "torch.Tensor | None" = None
 
     @property
     def num_features(self) -> int:
@@ -79,8 +94,9 @@ def load_arrays(
     test_size: float = 0.25,
     seed: int = 0,
     standardize: bool = True,
+    val_size: float = 0.0,
 ) -> ArraySplit:
-    """Load a bundled scikit-learn data set as a fixed, stratified train/test split.
+    """Load a bundled scikit-learn data set as a fixed, stratified train/(validation/)test split.
 
     Parameters
     ----------
@@ -94,22 +110,32 @@ def load_arrays(
     standardize : bool, optional
         Shift and scale each feature to zero mean and unit variance using the
         *training* set's statistics (constant features are only shifted).
+    val_size : float, optional
+        Fraction of *all* samples held out for validation, in [0, 1), with
+        ``test_size + val_size < 1``. Default 0: no validation part
+        (``X_val`` and ``y_val`` are ``None``).
 
     Returns
     -------
     ArraySplit
-        ``X_train, y_train, X_test, y_test`` with ``float64`` features and
-        ``int64`` labels, plus ``num_classes`` and ``name``.
+        ``X_train, y_train, X_test, y_test`` (and ``X_val, y_val``) with
+        ``float64`` features and ``int64`` labels, plus ``num_classes`` and ``name``.
 
     Raises
     ------
     ValueError
-        If ``name`` is unknown or ``test_size`` is not in (0, 1).
+        If ``name`` is unknown, ``test_size`` is not in (0, 1), ``val_size`` is
+        not in [0, 1), or the two leave no training samples.
 
     Notes
     -----
     The split is made by :func:`sklearn.model_selection.train_test_split` with
-    ``stratify=y``, so every class keeps its share in both halves.
+    ``stratify=y``, so every class keeps its share in every part.  The test part
+    is drawn first, with the same seed as without a validation part, so asking
+    for a validation part leaves the test set unchanged; the validation part is
+    then drawn from the rest.  Standardisation uses the training part only.
+    The protocol of :mod:`lrtheory.protocol` (every chapter) tunes on the
+    validation part and reads the test part once per chosen configuration.
     """
     from sklearn.model_selection import train_test_split
 
@@ -117,17 +143,29 @@ def load_arrays(
     test_size = check_scalar("test_size", test_size, low=0.0, high=1.0,
                              low_inclusive=False, high_inclusive=False)
     seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    val_size = check_scalar("val_size", val_size, low=0.0, high=1.0, high_inclusive=False)
+    if not isinstance(standardize, bool):
+        raise TypeError(f"standardize must be a bool, got {type(standardize).__name__}")
+    if test_size + val_size >= 1.0:
+        raise ValueError(f"test_size + val_size must be < 1, got {test_size} + {val_size}")
     X, y = _raw(name)
     X_tr, X_te, y_tr, y_te = train_test_split(
         X, y, test_size=test_size, random_state=seed, stratify=y
     )
+    X_va = y_va = None
+    if val_size > 0:
+        X_tr, X_va, y_tr, y_va = train_test_split(
+            X_tr, y_tr, test_size=val_size / (1.0 - test_size), random_state=(seed + 1) % 2**32, stratify=y_tr
+        )
     if standardize:
         mean = X_tr.mean(axis=0)
         std = X_tr.std(axis=0)
         std = np.where(std > 0, std, 1.0)
         X_tr = (X_tr - mean) / std
         X_te = (X_te - mean) / std
-    return ArraySplit(X_tr, y_tr, X_te, y_te, int(y.max()) + 1, name)
+        if X_va is not None:
+            X_va = (X_va - mean) / std
+    return ArraySplit(X_tr, y_tr, X_te, y_te, int(y.max()) + 1, name, X_va, y_va)
 
 
 def load_dataset(
@@ -136,6 +174,7 @@ def load_dataset(
     test_size: float = 0.25,
     seed: int = 0,
     standardize: bool = True,
+    val_size: float = 0.0,
     device: Any = None,
     dtype: Any = None,
 ) -> TensorSplit:
@@ -143,7 +182,7 @@ def load_dataset(
 
     Parameters
     ----------
-    name, test_size, seed, standardize
+    name, test_size, seed, standardize, val_size
         As in :func:`load_arrays`.
     device : str, torch.device or None, optional
         Where to put the tensors; ``None`` picks ``cuda`` when available
@@ -164,7 +203,7 @@ def load_dataset(
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     dev = get_device(device)
-    a = load_arrays(name, test_size=test_size, seed=seed, standardize=standardize)
+    a = load_arrays(name, test_size=test_size, seed=seed, standardize=standardize, val_size=val_size)
 
     def feats(x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(x, dtype=dtype, device=dev)
@@ -172,5 +211,7 @@ def load_dataset(
     def labels(x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(x, dtype=torch.int64, device=dev)
 
+    has_val = a.X_val is not None
     return TensorSplit(feats(a.X_train), labels(a.y_train), feats(a.X_test), labels(a.y_test),
-                       a.num_classes, a.name)
+                       a.num_classes, a.name,
+                       feats(a.X_val) if has_val else None, labels(a.y_val) if has_val else None)

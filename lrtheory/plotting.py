@@ -17,7 +17,8 @@ from typing import Any, Iterator, Sequence
 
 from ._validation import check_int, check_scalar
 
-__all__ = ["PALETTE", "LINESTYLES", "book_style", "use_book_style", "subplots", "color", "legend_outside"]
+__all__ = ["PALETTE", "LINESTYLES", "book_style", "use_book_style", "subplots", "color", "legend_outside",
+           "glue_figure", "errorbar_comparison"]
 
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -182,3 +183,119 @@ def legend_outside(ax: Any, *, ncol: int = 1) -> Any:
     """
     ncol = check_int("ncol", ncol, low=1)
     return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=ncol, frameon=False)
+
+
+NOTEBOOK_COPY_METADATA = {"lrtheory": {"role": "notebook-copy"}}
+"""Metadata of the figure copy that :func:`glue_figure` displays for notebook readers."""
+
+
+def glue_figure(key: str, fig: Any) -> None:
+    """Glue ``fig`` for the book under ``key``, show it to notebook readers, and close it.
+
+    The figure is glued with ``display=False`` (the book places it with a
+    ``{glue:figure}`` directive, with its caption) and also displayed once with
+    the metadata :data:`NOTEBOOK_COPY_METADATA`, so that a notebook run
+    locally, or downloaded from the book, shows the figure where it was made;
+    the book's build drops that copy from the HTML page.
+
+    Parameters
+    ----------
+    key : str
+        The glue key (``chN-fig-...``).
+    fig : matplotlib.figure.Figure
+        The figure; it is closed afterwards.
+
+    Raises
+    ------
+    TypeError
+        If ``key`` is not a non-empty str or ``fig`` not a matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    if not isinstance(key, str) or not key:
+        raise TypeError("key must be a non-empty str")
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    from IPython.display import display
+    from myst_nb import glue
+
+    glue(key, fig, display=False)
+    display(fig, metadata=NOTEBOOK_COPY_METADATA)
+    plt.close(fig)
+
+
+def errorbar_comparison(ax: Any, comparison: Any, metric: str, *, label: str | None = None,
+                        reference: str | None = None) -> Any:
+    """The protocol's error-bar figure: each method's mean and 95 % interval on ``metric``.
+
+    With ``reference``, the plot shows instead each other method's *paired
+    difference* to the reference method with its 95 % interval (the quantity the
+    verdicts are made from), and a zero line.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw (horizontal bars, one row per method).
+    comparison : lrtheory.protocol.Comparison
+        From :func:`lrtheory.protocol.compare_methods`.
+    metric : str
+        A metric every method reports.
+    label : str, optional
+        Axis label (default: the metric's name).
+    reference : str, optional
+        A method's name: plot paired differences to it.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Notes
+    -----
+    Diverged seeds are not averaged: a method with a diverged seed is drawn as a
+    cross with the count in its label.  Used by every chapter's comparisons.
+    """
+    import math
+
+    import numpy as np
+
+    from .protocol import Comparison
+
+    if not isinstance(comparison, Comparison):
+        raise TypeError(f"comparison must be a Comparison, got {type(comparison).__name__}")
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a str, got {type(metric).__name__}")
+    names = list(comparison.methods)
+    if reference is not None and reference not in names:
+        raise ValueError(f"reference must be one of {names}, got {reference!r}")
+    rows = [nm for nm in names if nm != reference]
+    for i, nm in enumerate(rows):
+        r = comparison.methods[nm]
+        n_div = int(r.diverged.sum())
+        tag = f"{nm} ({n_div} diverged)" if n_div else nm
+        if reference is None:
+            mean, half, _ = r.mean_ci(metric)
+            err = None if not math.isfinite(half) else half
+        else:
+            v = comparison.verdict(nm, reference, metric)
+            if v.difference is None:
+                mean, err = math.nan, None
+            else:
+                mean, err = v.difference.mean, [[v.difference.mean - v.difference.low],
+                                                [v.difference.high - v.difference.mean]]
+        y = len(rows) - 1 - i
+        if math.isfinite(mean):
+            ax.errorbar([mean], [y], xerr=err, fmt="o", color=color(i), capsize=3, ms=5)
+        else:
+            ax.plot([0.0], [y], marker="x", color=color(i), ms=7, ls="none")
+        rows[i] = tag
+    ax.set_yticks(np.arange(len(rows))[::-1])
+    ax.set_yticklabels(rows)
+    if reference is not None:
+        ax.axvline(0.0, color="#555555", lw=0.8)
+        ax.set_xlabel(label or f"{metric} minus {reference}'s (paired, 95% CI)")
+    else:
+        ax.set_xlabel(label or f"{metric} (mean, 95% CI)")
+    ax.grid(True, axis="x")
+    return ax

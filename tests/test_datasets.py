@@ -70,3 +70,38 @@ def test_bad_arguments_are_named():
         load_arrays("iris", seed=0.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
         load_dataset("iris", dtype=torch.int32)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_validation_split_leaves_the_test_set_unchanged_and_partitions_the_data(name):
+    n, d, k = SIZES[name]
+    plain = load_arrays(name, test_size=0.2, standardize=False)
+    three = load_arrays(name, test_size=0.2, val_size=0.2, standardize=False)
+    np.testing.assert_array_equal(plain.X_test, three.X_test)
+    assert three.X_train.shape[0] + three.X_val.shape[0] + three.X_test.shape[0] == n
+    assert abs(three.X_val.shape[0] - 0.2 * n) <= 2
+    rows = lambda X: {r.tobytes() for r in X}  # noqa: E731
+    assert not rows(three.X_train) & rows(three.X_val)   # digits has no duplicate rows across classes here
+    assert rows(three.X_train) | rows(three.X_val) == rows(plain.X_train)
+    assert set(np.unique(three.y_val)) == set(range(k))
+    assert plain.X_val is None and plain.y_val is None
+
+
+def test_validation_part_is_standardised_with_training_statistics():
+    s = load_arrays("wine", val_size=0.2, test_size=0.2)
+    np.testing.assert_allclose(s.X_train.mean(axis=0), 0.0, atol=1e-12)
+    assert np.abs(s.X_val.mean(axis=0)).max() > 1e-3
+    t = load_dataset("wine", val_size=0.2, test_size=0.2, device="cpu", dtype=torch.float64)
+    np.testing.assert_array_equal(t.X_val.numpy(), s.X_val)
+    assert load_dataset("wine", device="cpu").X_val is None
+
+
+def test_validation_split_bad_arguments():
+    with pytest.raises(ValueError, match="test_size \\+ val_size must be < 1"):
+        load_arrays("iris", test_size=0.5, val_size=0.5)
+    with pytest.raises(ValueError, match="val_size must be >= 0.0"):
+        load_arrays("iris", val_size=-0.1)
+    with pytest.raises(ValueError, match="val_size must be finite"):
+        load_arrays("iris", val_size=float("nan"))
+    with pytest.raises(TypeError, match="standardize must be a bool"):
+        load_arrays("iris", standardize="yes")  # type: ignore[arg-type]

@@ -125,7 +125,15 @@ class BookOptimizer(torch.optim.Optimizer):
     skipped_groups : list of int
         Indices of the groups that the last :meth:`step` left unchanged
         because of a non-finite gradient (``"skip"`` policy).
+    elementwise : bool
+        Class attribute: ``True`` when the update of every entry depends only on
+        that entry's own gradient, state and the (shared) step count, so that one
+        optimiser over seed-stacked parameters equals one optimiser per seed
+        (:mod:`lrtheory.batched` relies on it).  ``False`` for rules with a
+        norm or inner product over a tensor or the whole model.
     """
+
+    elementwise: bool = False
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         defaults.setdefault("foreach", None)

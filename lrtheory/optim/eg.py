@@ -100,6 +100,8 @@ class EGD(BookOptimizer):
     η g_i). There is no momentum or weight decay. Derived in chapter 4.
     """
 
+    elementwise = True
+
     def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None) -> None:
         lr = check_hparam("lr", lr)
         super().__init__(params, {"lr": lr, "foreach": foreach})

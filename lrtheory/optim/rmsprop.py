@@ -140,6 +140,8 @@ class SignDescent(BookOptimizer):
     does not). Entries with a zero gradient do not move. No state.
     """
 
+    elementwise = True
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, *, foreach: bool | None = None) -> None:
         lr = check_hparam("lr", lr)
         super().__init__(params, {"lr": lr, "foreach": foreach})
@@ -198,6 +200,8 @@ class RMSpropCoordinate(BookOptimizer):
     ``eps=0``) it equals ``torch.optim.RMSprop(params, lr, alpha, eps)``.
     Entries whose denominator is zero (only possible with ε = 0) do not move.
     """
+
+    elementwise = True
 
     def __init__(
         self,

@@ -1,0 +1,158 @@
+"""The batched-seed runner against its per-seed loop (the oracle) and against sweeps.train_classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lrtheory import batched, sweeps
+from lrtheory.datasets import load_dataset
+from lrtheory.experiments import torch_generator
+from lrtheory.optim import RMSpropCoordinate, RMSpropScalar, SignDescent
+
+
+@pytest.fixture(scope="module")
+def data64():
+    return load_dataset("wine", device="cpu", dtype=torch.float64, val_size=0.2, test_size=0.2)
+
+
+def _mlp(data, hidden=8):
+    return lambda s: sweeps.make_classifier("mlp", data.num_features, data.num_classes, hidden=hidden, seed=s,
+                                            device="cpu", dtype=data.X_train.dtype)
+
+
+class _Custom(torch.nn.Module):
+    """Not a plain Sequential: the runner must fall back to torch.func.vmap."""
+
+    def __init__(self, d, k, seed):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.w = torch.nn.Parameter(torch.randn(d, k, generator=g, dtype=torch.float64) * 0.1)
+
+    def forward(self, x):
+        return torch.sin(x) @ self.w
+
+
+OPTS = {
+    "sgd-momentum": (lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9), 0.05),
+    "adam": (lambda p, lr: torch.optim.Adam(p, lr=lr), 0.01),
+    "rmsprop-coordinate": (lambda p, lr: RMSpropCoordinate(p, lr=lr), 0.01),
+    "sign": (lambda p, lr: SignDescent(p, lr=lr), 1e-3),
+    "rmsprop-scalar": (lambda p, lr: RMSpropScalar(p, lr=lr), 0.1),   # not elementwise: per-seed optimisers
+}
+
+
+@pytest.mark.parametrize("name", list(OPTS))
+def test_batched_equals_the_per_seed_loop_in_float64(data64, name):
+    make_opt, lr = OPTS[name]
+    kw = dict(seeds=(3, 0, 7), epochs=3, batch_size=16, schedule=lambda t: 1.0 / (1 + 0.1 * t))
+    a = batched.train_seeds(_mlp(data64), make_opt, lr, data64, **kw)
+    b = batched.train_seeds_reference(_mlp(data64), make_opt, lr, data64, **kw)
+    np.testing.assert_allclose(a.history, b.history, rtol=1e-11, atol=1e-13)
+    for k in b.metrics:
+        np.testing.assert_allclose(a.metrics[k], b.metrics[k], rtol=1e-11, atol=1e-13)
+    assert a.steps == b.steps == 3 * int(np.ceil(len(data64.y_train) / 16))
+    assert set(a.metrics) == {"train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc"}
+
+
+def test_vmap_fallback_equals_the_loop(data64):
+    d, k = data64.num_features, data64.num_classes
+    make = lambda s: _Custom(d, k, s)  # noqa: E731
+    make_opt = lambda p, lr: torch.optim.SGD(p, lr=lr)  # noqa: E731
+    a = batched.train_seeds(make, make_opt, 0.1, data64, seeds=(0, 1), epochs=2, batch_size=32)
+    b = batched.train_seeds_reference(make, make_opt, 0.1, data64, seeds=(0, 1), epochs=2, batch_size=32)
+    np.testing.assert_allclose(a.metrics["test_loss"], b.metrics["test_loss"], rtol=1e-11)
+
+
+def test_reference_equals_sweeps_train_classifier(data64):
+    """The oracle itself agrees with the book's first-edition trainer (F.cross_entropy, same batches)."""
+    make_opt = lambda p, lr: torch.optim.SGD(p, lr=lr)  # noqa: E731
+    ref = batched.train_seeds_reference(_mlp(data64), make_opt, 0.1, data64, seeds=(5,), epochs=2, batch_size=16)
+    model = _mlp(data64)(5)
+    old = sweeps.train_classifier(model, make_opt(model.parameters(), 0.1), data64, epochs=2, batch_size=16, seed=5)
+    assert ref.metrics["test_loss"][0] == pytest.approx(old.test_loss, rel=1e-10)
+    assert ref.metrics["train_acc"][0] == pytest.approx(old.train_acc)
+
+
+def test_methods_on_one_seed_see_the_same_weights_and_the_same_batches(data64):
+    seen: dict[str, list[torch.Tensor]] = {}
+
+    def spy(tag):
+        def loss_fn(logits, targets):
+            seen.setdefault(tag, []).append(targets.clone())
+            return batched.cross_entropy_losses(logits, targets)
+        return loss_fn
+
+    seeds = (2, 9)
+    runs = {}
+    for tag, (make_opt, lr) in (("sgd", OPTS["sgd-momentum"]), ("scalar", OPTS["rmsprop-scalar"])):
+        runs[tag] = batched.train_seeds(_mlp(data64), make_opt, lr, data64, seeds=seeds, epochs=2, batch_size=16,
+                                        loss_fn=spy(tag))
+    # same initial weights: the same initial full-data loss per seed
+    np.testing.assert_array_equal(runs["sgd"].history[:, 0], runs["scalar"].history[:, 0])
+    # same batches: identical target sequences, and they are each seed's own permutation
+    assert len(seen["sgd"]) == len(seen["scalar"])
+    for x, y in zip(seen["sgd"], seen["scalar"]):
+        assert torch.equal(x, y)
+    n = len(data64.y_train)
+    perm = torch.randperm(n, generator=torch_generator(9))
+    first = seen["sgd"][1].reshape(2, -1)[1]          # call 0 is the initial full-data loss
+    assert torch.equal(first, data64.y_train[perm[:16]])
+
+
+def test_a_diverging_seed_is_flagged_and_does_not_touch_the_others(data64):
+    """A deep linear net on a squared loss: scaling seed 1's weights by 10 scales its curvature by 100."""
+    d, k = data64.num_features, data64.num_classes
+
+    def make(s):
+        torch.manual_seed(s)
+        m = torch.nn.Sequential(torch.nn.Linear(d, 4), torch.nn.Linear(4, k)).double()
+        if s == 1:
+            with torch.no_grad():
+                for p in m.parameters():
+                    p.mul_(10.0)
+        return m
+
+    def squared(logits, targets):
+        return ((logits - torch.nn.functional.one_hot(targets, k).to(logits)) ** 2).sum(dim=1)
+
+    make_opt = lambda p, lr: torch.optim.SGD(p, lr=lr)  # noqa: E731
+    kw = dict(epochs=3, batch_size=16, loss_fn=squared)
+    both = batched.train_seeds(make, make_opt, 0.03, data64, seeds=(0, 1), **kw)
+    alone = batched.train_seeds(make, make_opt, 0.03, data64, seeds=(0,), **kw)
+    assert both.diverged.tolist() == [False, True]
+    assert np.isnan(both.metrics["test_loss"][1]) and np.isfinite(both.metrics["test_loss"][0])
+    assert both.metrics["test_loss"][0] == pytest.approx(alone.metrics["test_loss"][0], rel=1e-12)
+    assert both.as_protocol()["diverged"].tolist() == [False, True]
+    ref = batched.train_seeds_reference(make, make_opt, 0.03, data64, seeds=(0, 1), **kw)
+    assert ref.diverged.tolist() == [False, True]
+
+
+def test_is_elementwise():
+    p = [torch.zeros(2, requires_grad=True)]
+    assert batched.is_elementwise(torch.optim.Adam(p))
+    assert batched.is_elementwise(RMSpropCoordinate(p))
+    assert not batched.is_elementwise(RMSpropScalar(p))
+    assert not batched.is_elementwise(torch.optim.LBFGS(p))
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+        batched.is_elementwise("adam")
+
+
+def test_bad_input(data64):
+    make_opt = lambda p, lr: torch.optim.SGD(p, lr=lr)  # noqa: E731
+    kw = dict(seeds=(0,), epochs=1, batch_size=8)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        batched.train_seeds(_mlp(data64), make_opt, 0.0, data64, **kw)
+    with pytest.raises(ValueError, match="lr must be finite"):
+        batched.train_seeds(_mlp(data64), make_opt, float("nan"), data64, **kw)
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        batched.train_seeds(_mlp(data64), make_opt, 0.1, data64, seeds=(1, 1), epochs=1, batch_size=8)
+    with pytest.raises(TypeError, match="data must be a TensorSplit"):
+        batched.train_seeds(_mlp(data64), make_opt, 0.1, "digits", **kw)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="make_model must be callable"):
+        batched.train_seeds(None, make_opt, 0.1, data64, **kw)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no buffers"):
+        batched.train_seeds(lambda s: torch.nn.BatchNorm1d(13).double(), make_opt, 0.1, data64, **kw)
+    with pytest.raises(ValueError, match="schedule\\(step\\) must be >= 0"):
+        batched.train_seeds(_mlp(data64), make_opt, 0.1, data64, schedule=lambda t: -1.0, **kw)
