@@ -22,7 +22,8 @@ plotting         the book's single figure style, the protocol's error-bar figure
 interactive      offline slider figures over pre-rendered frames
 adaptive         GD, sign descent and the two RMSprops for numpy problems (chapter 1)
 gradstats        gradient statistics: mini-batch second moments (chapter 1)
-odecontrol       step sizes of real local-error controllers along a flow (chapter 1)
+odecontrol       step sizes of real local-error controllers (I, PI) along a flow (chapter 1)
+steploop         stability functions and the step-size loop at the stability edge (chapter 1)
 sweeps           learning-rate sweeps of small torch classifiers (chapter 1)
 bounds           convergence bounds of SGD as functions of a schedule (chapter 2)
 schedules        learning-rate schedules read off the bounds (chapter 2)
@@ -63,6 +64,7 @@ _SUBMODULES = (
     "adaptive",
     "gradstats",
     "odecontrol",
+    "steploop",
     "sweeps",
     "bounds",
     "schedules",
