@@ -24,6 +24,7 @@ adaptive         GD, sign descent and the two RMSprops for numpy problems (chapt
 gradstats        gradient statistics: mini-batch second moments (chapter 1)
 odecontrol       step sizes of real local-error controllers (I, PI) along a flow (chapter 1)
 steploop         stability functions and the step-size loop at the stability edge (chapter 1)
+solvercost       gradient evaluations to a target loss, true local errors (chapter 1)
 sweeps           learning-rate sweeps of small torch classifiers (chapter 1)
 bounds           convergence bounds of SGD as functions of a schedule (chapter 2)
 schedules        learning-rate schedules read off the bounds (chapter 2)
@@ -65,6 +66,7 @@ _SUBMODULES = (
     "gradstats",
     "odecontrol",
     "steploop",
+    "solvercost",
     "sweeps",
     "bounds",
     "schedules",

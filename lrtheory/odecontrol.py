@@ -23,6 +23,7 @@ Derived in chapter 1.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -60,6 +61,8 @@ class StepRecord:
         The solver's error estimate of every accepted step, shape (n,), where recorded.
     evals : numpy.ndarray or None
         Gradient evaluations spent up to every accepted point, shape (n + 1,).
+    failed : bool
+        Whether the solver gave up (a step size below rounding, e.g. after a blow-up).
     """
 
     t: np.ndarray
@@ -68,6 +71,7 @@ class StepRecord:
     rejected: int = 0
     errors: np.ndarray | None = None
     evals: np.ndarray | None = None
+    failed: bool = False
 
     @property
     def h(self) -> np.ndarray:
@@ -91,6 +95,7 @@ def rk45_steps(
     method: str = "RK45",
     max_evals: int | None = None,
     stop: Callable[[np.ndarray], bool] | None = None,
+    on_failure: str = "raise",
 ) -> StepRecord:
     """The steps that scipy's adaptive Runge–Kutta solver takes along the gradient flow.
 
@@ -110,6 +115,9 @@ def rk45_steps(
         Stop after the step during which this many gradients have been evaluated.
     stop : callable, optional
         ``stop(theta)`` at every accepted point; the run ends when it returns ``True``.
+    on_failure : {"raise", "stop"}, optional
+        What to do when the solver fails (after a blow-up at a loose tolerance):
+        raise ``ValueError`` (default) or return the steps so far with ``failed=True``.
 
     Returns
     -------
@@ -146,6 +154,8 @@ def rk45_steps(
     max_evals = None if max_evals is None else check_int("max_evals", max_evals, low=1)
     if stop is not None:
         stop = _callable("stop", stop)
+    if on_failure not in ("raise", "stop"):
+        raise ValueError(f"on_failure must be 'raise' or 'stop', got {on_failure!r}")
     if t_bound == np.inf and max_evals is None and stop is None:
         raise ValueError("t_final must be finite unless max_evals or stop ends the run")
     solver = getattr(integrate, method)(lambda _t, y: -np.asarray(grad(y), dtype=float), 0.0, theta0,
@@ -154,8 +164,10 @@ def rk45_steps(
     done = stop is not None and bool(stop(theta0))
     while not done and solver.status == "running" and (max_evals is None or solver.nfev < max_evals):
         message = solver.step()
-        if solver.status == "failed":  # pragma: no cover - explicit solvers on smooth flows succeed
-            raise ValueError(f"integration failed: {message}")
+        if solver.status == "failed":
+            if on_failure == "raise":
+                raise ValueError(f"integration failed: {message}")
+            return StepRecord(np.array(ts), np.array(thetas), int(solver.nfev), evals=np.array(evals), failed=True)
         ts.append(float(solver.t))
         thetas.append(np.array(solver.y, dtype=float))
         evals.append(int(solver.nfev))
@@ -278,7 +290,12 @@ def controller_factor(
     ratio_prev = check_scalar("ratio_prev", ratio_prev, low=0.0, low_inclusive=False)
     tol = check_scalar("tol", tol, low=0.0, low_inclusive=False)
     order = check_int("order", order, low=1)
-    b1, b2, a2 = _gains(gains)
+    return _factor(err, err_prev, ratio_prev, tol, order, _gains(gains))
+
+
+def _factor(err: float, err_prev: float, ratio_prev: float, tol: float, order: int,
+            gains: tuple[float, float, float]) -> float:
+    b1, b2, a2 = gains
     return float((tol / err) ** (b1 / order) * (tol / err_prev) ** (b2 / order) * ratio_prev ** (-a2))
 
 
@@ -375,8 +392,9 @@ def heun_euler_descent(
         trial = theta - h * g
         g_trial = np.asarray(grad(trial), dtype=float)
         nfev += 1
-        err = 0.5 * h * float(np.linalg.norm(g_trial - g))
-        if err <= tol and np.all(np.isfinite(trial)) and np.all(np.isfinite(g_trial)):
+        diff = g_trial - g
+        err = 0.5 * h * math.sqrt(float(diff @ diff))
+        if err <= tol and math.isfinite(err):
             t += h
             theta, g = trial, g_trial
             ts.append(t)
@@ -385,7 +403,7 @@ def heun_euler_descent(
             evals.append(nfev)
             e = max(err, 1e-300)
             factor = max_factor if err == 0.0 else min(
-                max_factor, max(0.1, safety * controller_factor(e, err_prev, ratio_prev, tol, 2, gains)))
+                max_factor, max(0.1, safety * _factor(e, err_prev, ratio_prev, tol, 2, gains)))
             err_prev, ratio_prev = e, factor
             done = stop is not None and bool(stop(theta))
         else:
