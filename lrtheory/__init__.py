@@ -25,6 +25,8 @@ gradstats        gradient statistics: mini-batch second moments (chapter 1)
 odecontrol       step sizes of real local-error controllers (I, PI) along a flow (chapter 1)
 steploop         stability functions and the step-size loop at the stability edge (chapter 1)
 solvercost       gradient evaluations to a target loss, true local errors (chapter 1)
+rmsflow          RMSprop's accumulator as an ODE, its limits; AdaGrad and Adam (chapter 1)
+regimes          the phase diagram of RMSprop's regimes over (lr, 1 - alpha) (chapter 1)
 sweeps           learning-rate sweeps of small torch classifiers (chapter 1)
 bounds           convergence bounds of SGD as functions of a schedule (chapter 2)
 schedules        learning-rate schedules read off the bounds (chapter 2)
@@ -67,6 +69,8 @@ _SUBMODULES = (
     "odecontrol",
     "steploop",
     "solvercost",
+    "rmsflow",
+    "regimes",
     "sweeps",
     "bounds",
     "schedules",
