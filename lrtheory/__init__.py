@@ -45,6 +45,7 @@ optim            torch optimisers of every chapter (imports torch)
 bench            step-time benchmark of the optimisers against torch.optim
 bench_results    the benchmark's JSON layout and tables
 reproduce        headline results for the "What you can reproduce" page
+claims           the claims ledger: each claim of a source article, its check and verdict
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ _SUBMODULES = (
     "bench",
     "bench_results",
     "reproduce",
+    "claims",
 )
 
 __all__ = ["__version__", *_SUBMODULES]
