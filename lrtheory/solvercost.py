@@ -10,11 +10,12 @@ solver's own estimate, and not the leading Taylor term).
 * :func:`quadratic_flow_map` (closed form) and :func:`numerical_flow_map`
   (scipy's DOP853 at tight tolerances) give the exact flow over one step;
   :func:`true_local_errors` measures ‖φ_{h_k}(θ_k) − θ_{k+1}‖ along a run.
-* :func:`descent_gaps` runs gradient descent or one of the two RMSprops for a
+* :func:`descent_gaps` runs gradient descent, sign descent or one of the two RMSprops for a
   whole grid of learning rates at once (vectorised numpy) and records the loss
   gap after every gradient evaluation; :func:`controller_run` runs the
   Heun–Euler controllers and scipy's RK45 until a target.
-* :func:`evals_to_targets` reads off the cost of each target, and
+* :func:`evals_to_targets` reads off the cost of each target,
+  :func:`target_costs` does it for a list of settings of any of these methods, and
   :func:`best_costs` picks the best grid point per target, extending the grid
   (:meth:`lrtheory.protocol.LogGrid.extend`) while the best point sits on an edge.
 
@@ -40,12 +41,13 @@ __all__ = [
     "descent_gaps",
     "controller_run",
     "evals_to_targets",
+    "target_costs",
     "BestCosts",
     "best_costs",
 ]
 
 FlowMap = Callable[[np.ndarray, float], np.ndarray]
-DESCENT_METHODS = ("gd", "rmsprop_scalar", "rmsprop_coordinate")
+DESCENT_METHODS = ("gd", "sign", "rmsprop_scalar", "rmsprop_coordinate")
 CONTROLLER_METHODS = ("heun_euler_I", "heun_euler_PI", "rk45")
 
 
@@ -178,7 +180,7 @@ def _loss_gap_fn(problem: object) -> tuple[Callable[[np.ndarray], np.ndarray], C
 
 def descent_gaps(problem: object, theta0: object, method: str, lrs: object, num_steps: int, *,
                  alpha: float = 0.9, eps: float = 1e-8) -> np.ndarray:
-    """Relative loss gaps of gradient descent or RMSprop after every step, for many learning rates at once.
+    """Relative loss gaps of gradient descent, sign descent or RMSprop after every step, for many learning rates at once.
 
     Parameters
     ----------
@@ -186,7 +188,7 @@ def descent_gaps(problem: object, theta0: object, method: str, lrs: object, num_
         With a known minimiser.
     theta0 : array_like, shape (d,)
         The common starting point.
-    method : {"gd", "rmsprop_scalar", "rmsprop_coordinate"}
+    method : {"gd", "sign", "rmsprop_scalar", "rmsprop_coordinate"}
         The rule (as in :func:`lrtheory.adaptive.run_adaptive`, G₀ = 0, ε inside the root).
     lrs : array_like, shape (m,)
         Learning rates (γ, or γ̃ for RMSprop), > 0.
@@ -229,6 +231,8 @@ def descent_gaps(problem: object, theta0: object, method: str, lrs: object, num_
             g = grad(th)
             if method == "gd":
                 th = th - lr * g
+            elif method == "sign":
+                th = th - lr * np.sign(g)
             else:
                 sq = g * g if method == "rmsprop_coordinate" else np.sum(g * g, axis=1, keepdims=True)
                 G = alpha * G + (1.0 - alpha) * sq
@@ -334,6 +338,61 @@ def evals_to_targets(evals: object, gaps: object, targets: object) -> np.ndarray
             ok = hit[first, np.arange(cols.shape[1])]
             out[ok, j] = ev[first[ok]]
     return out if gp.ndim == 2 else out[0]
+
+
+def target_costs(problem: object, theta0: object, method: str, values: object, *, targets: object,
+                 max_evals: int, alpha: float = 0.9, eps: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient evaluations to each target for several settings of one method.
+
+    Parameters
+    ----------
+    problem : lrtheory.problems.Problem
+        With a known minimiser.
+    theta0 : array_like, shape (d,)
+        Starting point.
+    method : str
+        One of ``"gd"``, ``"sign"``, ``"rmsprop_scalar"``, ``"rmsprop_coordinate"``
+        (setting = learning rate, :func:`descent_gaps`) or ``"heun_euler_I"``,
+        ``"heun_euler_PI"``, ``"rk45"`` (setting = tolerance, :func:`controller_run`).
+    values : array_like, shape (m,)
+        The settings, > 0.
+    targets : array_like, shape (k,)
+        Relative loss gaps in (0, 1).
+    max_evals : int
+        Budget per run (≥ 1).
+    alpha, eps : float, optional
+        RMSprop's α and ε.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Costs, shape (m, k) (``inf``: not reached within the budget), and the
+        rejected tries of every run, shape (m,) (0 for the fixed-step rules).
+
+    Notes
+    -----
+    Derived in chapter 1.
+    """
+    values = check_array("values", values, ndim=1)
+    if values.size == 0 or np.any(values <= 0):
+        raise ValueError("values must be a non-empty array of positive settings")
+    tg = check_array("targets", targets, ndim=1)
+    if tg.size == 0 or np.any((tg <= 0) | (tg >= 1)):
+        raise ValueError("targets must be relative loss gaps in (0, 1)")
+    max_evals = check_int("max_evals", max_evals, low=1)
+    if method in DESCENT_METHODS:
+        gaps = descent_gaps(problem, theta0, method, values, max_evals, alpha=alpha, eps=eps)
+        return evals_to_targets(np.arange(max_evals + 1), gaps, tg), np.zeros(values.size, dtype=int)
+    method = check_choice("method", method, DESCENT_METHODS + CONTROLLER_METHODS)
+    gap, _ = _loss_gap_fn(problem)
+    g0 = float(gap(check_array("theta0", theta0, ndim=1)))
+    costs, rejected = np.empty((values.size, tg.size)), np.empty(values.size, dtype=int)
+    for i, v in enumerate(values):
+        rec = controller_run(problem, theta0, method, float(v), targets=tg, max_evals=max_evals)
+        with np.errstate(invalid="ignore", over="ignore"):
+            costs[i] = evals_to_targets(rec.evals, gap(rec.theta) / g0, tg)
+        rejected[i] = rec.rejected
+    return costs, rejected
 
 
 @dataclass(frozen=True)

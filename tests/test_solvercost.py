@@ -42,7 +42,7 @@ def test_true_local_error_of_gd_on_a_line_is_the_closed_form():
             np.testing.assert_allclose(err / leading, (1 + np.exp(-2.0)) / 2, rtol=1e-12)
 
 
-@pytest.mark.parametrize("method", ["gd", "rmsprop_scalar", "rmsprop_coordinate"])
+@pytest.mark.parametrize("method", ["gd", "sign", "rmsprop_scalar", "rmsprop_coordinate"])
 def test_descent_gaps_columns_are_single_runs(method):
     p = rosenbrock()
     x0 = np.array([-1.2, 1.0])
@@ -74,6 +74,24 @@ def test_evals_to_targets_and_controller_run():
     bad = solvercost.controller_run(stiff, x0, "rk45", 1e3, targets=[1e-8], max_evals=3000)
     gaps_bad = stiff.loss(bad.theta) / stiff.loss(x0)
     assert np.isinf(solvercost.evals_to_targets(bad.evals, gaps_bad, [1e-8])[0])
+
+
+def test_target_costs_is_evals_to_targets_of_single_runs():
+    p = quadratic(A)
+    x0 = np.array([0.9, 0.7])
+    tg = [1e-2, 1e-5]
+    costs, rej = solvercost.target_costs(p, x0, "gd", [0.01, 0.05], targets=tg, max_evals=3000)
+    for j, lr in enumerate((0.01, 0.05)):
+        run = adaptive.run_adaptive(p.grad, x0, "gd", lr, 3000)
+        np.testing.assert_array_equal(costs[j], solvercost.evals_to_targets(np.arange(3001), p.loss(run.theta) /
+                                                                            p.loss(x0), tg))
+    assert np.all(rej == 0)
+    costs, rej = solvercost.target_costs(p, x0, "heun_euler_PI", [1e-4], targets=tg, max_evals=3000)
+    rec = solvercost.controller_run(p, x0, "heun_euler_PI", 1e-4, targets=tg, max_evals=3000)
+    np.testing.assert_array_equal(costs[0], solvercost.evals_to_targets(rec.evals, p.loss(rec.theta) / p.loss(x0), tg))
+    assert rej[0] == rec.rejected
+    with pytest.raises(ValueError, match="method"):
+        solvercost.target_costs(p, x0, "bfgs", [1e-4], targets=tg, max_evals=30)
 
 
 def test_best_costs_extends_the_grid_to_an_outside_optimum():
