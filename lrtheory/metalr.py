@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from ._validation import check_callable, check_choice, check_int
+from ._validation import check_callable, check_choice, check_float_dtype, check_instance, check_int, check_tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -72,7 +72,7 @@ class TrainHistory:
 
 
 def cosine(a: "torch.Tensor", b: "torch.Tensor") -> float:
-    """Cosine of the angle between two flat tensors (``nan`` if either is zero).
+    """Cosine of the angle between two flat tensors (``nan`` if either is zero or not finite).
 
     Parameters
     ----------
@@ -87,6 +87,14 @@ def cosine(a: "torch.Tensor", b: "torch.Tensor") -> float:
     -----
     cos(a, b) = ⟨a, b⟩ / (‖a‖ ‖b‖). Derived in chapter 4.
     """
+    check_tensor("a", a, finite=False, nonempty=True)  # non-finite entries give NaN (documented)
+    check_tensor("b", b, finite=False, nonempty=True)
+    if a.numel() != b.numel():
+        raise ValueError(f"a and b must have the same number of elements, got {a.numel()} and {b.numel()}")
+    a = a if a.is_floating_point() else a.double()
+    b = b if b.is_floating_point() else b.double()
+    if a.dtype != b.dtype:
+        a, b = a.double(), b.double()
     na, nb = float(a.norm()), float(b.norm())
     if na == 0.0 or nb == 0.0 or not (math.isfinite(na) and math.isfinite(nb)):
         return math.nan
@@ -130,6 +138,8 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, seed: int
     num_classes = check_int("num_classes", num_classes, low=2)
     hidden = check_int("hidden", hidden, low=1)
     seed = check_int("seed", seed, low=0)
+    dtype = check_float_dtype("dtype", dtype, torch.float32)
+    dev = get_device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if kind == "logistic":
@@ -137,7 +147,7 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, seed: int
         else:
             model = torch.nn.Sequential(torch.nn.Linear(num_features, hidden), torch.nn.Tanh(),
                                         torch.nn.Linear(hidden, num_classes))
-    return model.to(device=get_device(device), dtype=dtype or torch.float32)
+    return model.to(device=dev, dtype=dtype)
 
 
 def _flat(tensors: Iterable["torch.Tensor"]) -> "torch.Tensor":
@@ -192,6 +202,9 @@ def train_classifier(
 
     from .experiments import torch_generator
 
+    from .datasets import TensorSplit
+
+    check_instance("data", data, TensorSplit)
     num_steps = check_int("num_steps", num_steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     check_callable("make_optimizer", make_optimizer)
@@ -199,7 +212,7 @@ def train_classifier(
     model = make_classifier(kind, data.num_features, data.num_classes, seed=seed, hidden=hidden,
                             device=X.device, dtype=X.dtype)
     params = [p for p in model.parameters()]
-    opt = make_optimizer(params)
+    opt = check_instance("the value returned by make_optimizer", make_optimizer(params), torch.optim.Optimizer)
     gen = torch_generator(seed, device="cpu")
     n = X.shape[0]
     rec = {k: np.full(num_steps, np.nan) for k in
