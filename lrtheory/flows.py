@@ -23,7 +23,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import check_array, check_bool, check_callable, check_int, check_returned, check_scalar
+from ._validation import (
+    all_finite,
+    check_array,
+    check_bool,
+    check_callable,
+    check_int,
+    check_returned,
+    check_scalar,
+)
 
 __all__ = [
     "FlowSolution",
@@ -165,10 +173,11 @@ def checked_rhs(field: VectorField, name: str, sign: float,
     """
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        if not np.isfinite(y).all():
+        if not all_finite(y):
             raise ValueError(f"integration failed: the state became non-finite at t={t:.6g} "
                              "(the flow blows up)")
-        return sign * check_returned(name, field(y), shape=shape, at=y)
+        out = check_returned(name, field(y), shape=shape, at=y)
+        return out if sign == 1.0 else np.negative(out) if sign == -1.0 else sign * out
 
     return rhs
 
