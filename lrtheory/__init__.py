@@ -18,7 +18,8 @@ fmt              the formatter of numbers quoted in prose, Markdown tables
 datasets         scikit-learn's bundled data sets as fixed train/test splits
 problems         toy losses with exact gradients and Hessians (numpy)
 flows            gradient flows, accurate integration, Euler / gradient descent
-plotting         the book's single figure style
+plotting         the book's single figure style, the protocol's error-bar figure
+interactive      offline slider figures over pre-rendered frames
 adaptive         GD, sign descent and the two RMSprops for numpy problems (chapter 1)
 gradstats        gradient statistics: mini-batch second moments (chapter 1)
 odecontrol       step sizes of real local-error controllers along a flow (chapter 1)
@@ -58,6 +59,7 @@ _SUBMODULES = (
     "problems",
     "flows",
     "plotting",
+    "interactive",
     "adaptive",
     "gradstats",
     "odecontrol",

@@ -332,7 +332,8 @@ def comparison_table(comparison: Comparison, metrics: Sequence[str], *, digits: 
     if not all(isinstance(m, str) for m in metrics):
         raise TypeError("metrics must hold metric names (str)")
     digits = check_int("digits", digits, low=1, high=10)
-    head = ["method", "chosen value (grid)"] + [f"{m} (mean ± 95% CI)" for m in metrics] + ["seeds", "diverged"]
+    head = (["method", "chosen value (grid)"] + [f"{m.replace('_', ' ')} (mean ± 95% CI)" for m in metrics]
+            + ["seeds", "diverged"])
     rows = []
     for r in comparison.methods.values():
         chosen = r.tuning.describe() if r.tuning is not None else f"{fmt_number(r.value, digits)} (fixed)"
