@@ -273,7 +273,10 @@ def bad_values(name: str, value: Any, *, optional: bool, free_text: bool,
     The kinds depend on what the valid value is: a bool, an int, a real, a
     string, a numeric array (or list), a torch tensor, a list of tensors, a
     callable, or any other object.  ``None`` is skipped for optional
-    arguments; a made-up string is skipped for free-text arguments.
+    arguments; a made-up string is skipped for free-text arguments.  A
+    callable also gets wrappers that return NaN (when its valid output is
+    numeric) or ``None``, but only when the valid call called it (a callable
+    that is stored for later gets the not-callable values only).
     """
     if isinstance(value, bool):
         out = [("None", None), ("str", "yes"), ("wrong-type", 0.5)]

@@ -164,6 +164,14 @@ def figure():
     return plt.figure()
 
 
+def _frame(value: float):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(1, 1))
+    fig.gca().plot([0, value])
+    return fig
+
+
 def graph():
     """Parameters and a loss built from them (a cubic, so the Hessian is not constant)."""
     p = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
@@ -269,7 +277,7 @@ EXAMPLES: dict[str, Example] = {
                         free_text=("progress_desc",)),
     "protocol.paired_difference": ex(lambda: dict(a=[1.0, 2.0, 3.0], b=[1.5, 2.0, 2.2], confidence=0.95,
                                                   method="t", seed=0, n_resamples=200)),
-    "protocol.Verdict.sentence": ex(lambda: dict(self=verdict_obj(), digits=2)),
+    "protocol.Verdict.sentence": ex(lambda: dict(self=verdict_obj(), digits=2, label="loss"), free_text=("label",)),
     "protocol.verdict": ex(lambda: dict(a=[1.0, 2.0, 3.0], b=[1.5, 2.0, 2.2], names=("A", "B"), metric="loss",
                                         higher_is_better=False, confidence=0.95, method="t", seed=0),
                            free_text=("metric",)),
@@ -294,6 +302,8 @@ EXAMPLES: dict[str, Example] = {
                                            seeds=[0, 1], epochs=1, batch_size=6,
                                            loss_fn=_cross_entropy(), schedule=lambda t: 1.0,
                                            elementwise=True, divergence_factor=10.0)),
+    "batched.classifier_run": ex(lambda: dict(kind="logreg", make_optimizer=sgd, data=split(), epochs=1,
+                                              batch_size=6, hidden=4)),
     "batched.train_seeds_reference": ex(lambda: dict(make_model=logreg, make_optimizer=sgd, lr=0.1, data=split(),
                                                      seeds=[0, 1], epochs=1, batch_size=6,
                                                      loss_fn=_cross_entropy(), schedule=lambda t: 1.0,
@@ -496,6 +506,10 @@ EXAMPLES: dict[str, Example] = {
                                                       train_y=torch.tensor([0, 1, 2, 0, 1, 2]),
                                                       test_x=torch.randn(3, 3), test_y=torch.tensor([0, 1, 2]),
                                                       ridge=1.0)),
+    # interactive
+    "interactive.slider_figure": ex(lambda: dict(key="k", draw=_frame, values=[0.1, 0.2], label="γ", initial=0,
+                                                 value_format="{:.3g}", glue=False),
+                                    free_text=("key", "label", "value_format")),
     # bench (bench re-exports the functions of bench_results)
     "bench.parse_size": ex(lambda: dict(text="1k")),
     "bench.size_label": ex(lambda: dict(num_params=1000)),
@@ -551,7 +565,7 @@ SKIP: dict[str, str] = {
         "protocol.Comparison", "batched.SeedRuns", "flows.FlowSolution", "adaptive.AdaptiveRun",
         "odecontrol.StepRecord", "sweeps.TrainResult", "schedule_solver.SolverResult",
         "curvature.SharpnessResult", "curvature.TrainResult", "metalr.TrainHistory", "ssl_data.DigitImages",
-        "ssl.TrainHistory", "reproduce.Headline")},
+        "ssl.TrainHistory", "reproduce.Headline", "interactive.SliderFigure")},
 }
 
 
@@ -569,7 +583,6 @@ def _nonfinite(key: str, arg: str, reason: str) -> dict[tuple[str, str, str], st
 _DIVERGED_LOSS = "non-finite losses are what the divergence rule detects"
 _FORMATS = "formats non-finite values as NaN, ∞, −∞ (documented)"
 _COSINE = "the cosine of a non-finite vector is NaN (documented; a diverged step)"
-_STORED = "stored, not called: a Problem's functions are raw (documented)"
 
 ALLOW: dict[tuple[str, str, str], str] = {
     **_nonfinite("protocol.diverged", "losses", _DIVERGED_LOSS),
@@ -594,8 +607,6 @@ ALLOW: dict[tuple[str, str, str], str] = {
     ("ssl.grad_norm", "params", "empty"): "no parameters, no gradient: the norm is 0 (documented)",
     **{(f"curvature.{k}", "loss", "wrong-shape"): "a one-element loss is a scalar (torch's autograd takes it)"
        for k in ("flat_grad", "hessian_vector_product", "sharpness", "gradient_norm_sq", "egr_penalty")},
-    **{("problems.Problem", fn, "returns-*"): _STORED for fn in ("loss_fn", "grad_fn", "hess_fn")},
-    ("modified.modified_gradient_field", "*", "returns-*"): "stored, not called: checked when the field is evaluated",
     ("flows.step_times", "lrs", "empty"): "no steps: the flow time is t_0 = 0 only",
     ("constrained.project_nonnegative", "x", "empty"): _VECTORISED,
     ("constrained.project_nonnegative", "x", "wrong-shape"): _VECTORISED,

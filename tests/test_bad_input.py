@@ -84,6 +84,10 @@ def test_bad_inputs_get_clear_errors(key):
     results = engine.walk_entry(key, API[key], table.EXAMPLES[key], table.allowed)
     bad = [r for r in results if r.outcome not in ("clear", "allowed")]
     assert results, f"{key}: no call was made"
+    for (k, arg, kind), reason in table.ALLOW.items():
+        if k == key:
+            assert any(table.allowed(key, r.arg, r.kind) == reason and (arg in ("*", r.arg)) for r in results), (
+                f"ALLOW entry {(k, arg, kind)} matches no call of {key}: remove it")
     assert not bad, f"{key}: {len(bad)} of {len(results)} bad-input calls were not refused clearly:\n" + "\n".join(
         f"  {r.outcome}: {r.arg}={r.kind}: {r.detail}" for r in bad)
 
