@@ -343,6 +343,13 @@ def train_full_batch(params: Sequence[torch.Tensor], loss_fn: LossClosure, lr: f
     -------
     TrainResult
 
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, naming it, and when the first ``loss_fn()`` is not a
+        finite real scalar tensor (a non-finite loss later is divergence:
+        ``diverged=True``).
+
     Notes
     -----
     Plain gradient descent, the same update as ``torch.optim.SGD`` without

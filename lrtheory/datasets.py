@@ -35,7 +35,10 @@ class ArraySplit:
     """A train/(validation/)test split as numpy arrays (features ``float64``, labels ``int64``).
 
     ``X_val`` and ``y_val`` are ``None`` unless the split was made with a
-    validation part (``val_size > 0``).
+    validation part (``val_size > 0``).  The constructor checks the parts:
+    2-d finite features with one width, 1-d integer labels in
+    ``[0, num_classes)``, one label per row (``TypeError``/``ValueError``
+    naming the field otherwise).
     """
 
     X_train: np.ndarray
@@ -61,6 +64,8 @@ class TensorSplit:
     """A train/(validation/)test split as torch tensors on one device.
 
     ``X_val`` and ``y_val`` are ``None`` unless the split has a validation part.
+    The constructor checks the parts as :class:`ArraySplit` does (floating
+    feature tensors, integer label tensors).
     """
 
     X_train: "torch.Tensor"

@@ -208,6 +208,13 @@ def heun_euler_descent(
     StepRecord
         Accepted points and flow times; ``rejected`` counts rejected tries.
 
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, naming it; if ``grad`` is not finite at ``theta0``;
+        or if the controller keeps rejecting (a trial step whose gradient is
+        not finite is rejected and the step shrinks tenfold).
+
     Notes
     -----
     A trial step θ̃ = θ − h g is Euler (gradient descent); Heun's method

@@ -67,6 +67,9 @@ class Problem:
         Raw, unchecked functions of an array of shape ``(..., dim)``.
     minimizer : numpy.ndarray or None
         A global minimiser, when known in closed form.
+
+    The constructor checks ``name`` (str), ``dim`` (int ≥ 1), that the three
+    functions are callable, and the minimiser's shape ``(dim,)``.
     """
 
     name: str
