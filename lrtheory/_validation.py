@@ -28,6 +28,7 @@ __all__ = [
     "check_str",
     "check_array",
     "check_returned",
+    "all_finite",
     "check_tensor",
     "check_choice",
     "check_callable",

@@ -122,7 +122,7 @@ def _integrate(field: VectorField, name: str, sign: float, theta0: object, t_fin
     if t_final == 0.0:
         return FlowSolution(np.zeros(1), theta0[None, :].copy(), 0)
     t_eval = np.minimum(t_eval, t_final)
-    sol = solve_ivp(checked_rhs(field, name, sign, theta0.shape), (0.0, t_final), theta0,
+    sol = solve_ivp(_checked_rhs(field, name, sign, theta0.shape), (0.0, t_final), theta0,
                     method=method, t_eval=t_eval, rtol=rtol, atol=atol)
     if not sol.success:
         raise ValueError(f"integration failed: {sol.message}")
@@ -161,7 +161,7 @@ def gradient_flow(
     return _integrate(grad, "grad", -1.0, theta0, t_final, **kwargs)  # type: ignore[arg-type]
 
 
-def checked_rhs(field: VectorField, name: str, sign: float,
+def _checked_rhs(field: VectorField, name: str, sign: float,
                 shape: tuple[int, ...]) -> Callable[[float, np.ndarray], np.ndarray]:
     """``(t, y) -> sign * field(y)`` for :func:`scipy.integrate.solve_ivp`, checked at every call.
 

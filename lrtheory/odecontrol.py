@@ -103,7 +103,7 @@ def rk45_steps(
     """
     from scipy.integrate import solve_ivp
 
-    from .flows import checked_rhs
+    from .flows import _checked_rhs
 
     grad = _callable("grad", grad)
     theta0 = check_array("theta0", theta0, ndim=1, nonempty=True)
@@ -112,7 +112,7 @@ def rk45_steps(
     atol = check_scalar("atol", atol, low=0.0, low_inclusive=False)
     if method not in ("RK45", "RK23", "DOP853"):
         raise ValueError(f"method must be one of ('RK45', 'RK23', 'DOP853'), got {method!r}")
-    sol = solve_ivp(checked_rhs(grad, "grad", -1.0, theta0.shape), (0.0, t_final), theta0,
+    sol = solve_ivp(_checked_rhs(grad, "grad", -1.0, theta0.shape), (0.0, t_final), theta0,
                     method=method, rtol=rtol, atol=atol)
     if not sol.success:  # pragma: no cover - explicit solvers on smooth flows succeed
         raise ValueError(f"integration failed: {sol.message}")

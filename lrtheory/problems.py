@@ -57,6 +57,9 @@ def check_point(name: str, theta: object, dim: int) -> np.ndarray:
 class Problem:
     """A smooth loss on R^dim with its exact derivatives.
 
+    The constructor checks ``name`` (str), ``dim`` (int ≥ 1), that the three
+    functions are callable, and the minimiser's shape ``(dim,)``.
+
     Attributes
     ----------
     name : str
@@ -67,9 +70,6 @@ class Problem:
         Raw, unchecked functions of an array of shape ``(..., dim)``.
     minimizer : numpy.ndarray or None
         A global minimiser, when known in closed form.
-
-    The constructor checks ``name`` (str), ``dim`` (int ≥ 1), that the three
-    functions are callable, and the minimiser's shape ``(dim,)``.
     """
 
     name: str
