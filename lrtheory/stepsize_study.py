@@ -298,6 +298,8 @@ def heatmap(ax: Any, study: RuleStudy, metric: str, *, stat: str = "median", bas
     x = study.grid.scored(metric)[:, :, study.n_tune:]
     acc = "acc" in metric
     cell = np.median(x, axis=2) if stat == "median" else (x.min(axis=2) if acc else x.max(axis=2))
+    if not acc:
+        cell = np.maximum(cell, 1e-12 if vmin is None else vmin)  # a loss of exactly 0 (float32) on a log scale
     norm = (mcolors.Normalize(vmin, vmax) if acc else mcolors.LogNorm(vmin, vmax))
     g = study.grid
     im = ax.imshow(cell.T, origin="lower", aspect="auto", norm=norm, cmap="viridis" if acc else "viridis_r")
