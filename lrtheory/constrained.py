@@ -287,10 +287,8 @@ def em_mixture_update(theta: object, grad: object, lr: float = 0.0) -> np.ndarra
     Normalised EG at η = 1 is w_k e^{r_k} / Σ_j w_j e^{r_j} with r = −∇L; to first
     order in r − 1 this is w_k r_k, the EM step. Derived in chapter 4.
     """
-    theta = check_array("theta", theta, ndim=1)
-    grad = check_array("grad", grad, ndim=1)
-    if grad.shape != theta.shape:
-        raise ValueError("grad must have the shape of theta")
+    theta = check_array("theta", theta, ndim=1, nonempty=True)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     check_scalar("lr", lr, low=0.0)
     return theta * (-grad)
 
