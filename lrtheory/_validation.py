@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -183,9 +182,7 @@ def check_array(
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be array-like of numbers, got {_describe(value)}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            raw = np.asarray(value)
+        raw = value if isinstance(value, np.ndarray) else np.asarray(value)
     except ValueError as exc:
         raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
     except (TypeError, RuntimeError) as exc:
@@ -204,7 +201,7 @@ def check_array(
     _check_shape(name, arr.shape, ndim, shape, shape_of)
     if nonempty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if finite and arr.size and not np.all(np.isfinite(arr)):
+    if finite and arr.size and not all_finite(arr if arr.dtype.kind == "f" else arr.astype(float)):
         raise ValueError(f"{name} must contain only finite values")
     if nonnegative and arr.size and np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative")
