@@ -159,3 +159,10 @@ def test_check_tensor():
     assert check_float_dtype("dtype", None, torch.float32) is torch.float32
     with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
         check_float_dtype("dtype", torch.int64)
+
+
+def test_huge_finite_values_pass_without_a_warning():
+    from lrtheory._validation import check_returned
+
+    assert check_array("x", [1e200, -1e300]).shape == (2,)  # filterwarnings=error: an overflow warning fails
+    assert check_returned("f", np.array([1e300, 1e300]), shape=(2,)).shape == (2,)
