@@ -32,7 +32,7 @@ test-unit: venv
 	$(BIN)/python -m pytest tests
 
 test-chapters: venv
-	LRTHEORY_MODE=quick $(BIN)/python -m pytest -n 2 --dist loadfile chapters appendix
+	LRTHEORY_MODE=quick $(BIN)/python -m pytest -n 2 --dist loadfile chapters appendix reading_guide.md
 
 # jupyter-cache does not know about LRTHEORY_MODE: drop the cache when the mode changes.
 book: venv
