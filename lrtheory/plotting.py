@@ -140,9 +140,11 @@ def use_book_style(figure_format: str = "svg") -> None:
     Parameters
     ----------
     figure_format : {"svg", "retina"}, optional
-        ``"svg"`` (default): vector figures, sharp at any zoom.  ``"retina"``:
-        PNG at 2x the displayed size, for figures with very many markers where
-        an SVG would be heavy.
+        ``"svg"`` (default): vector figures, sharp at any zoom, which the book's
+        pages show; each output also carries a PNG at 2x the displayed size,
+        which an untrusted notebook (JupyterLab renders SVG only in trusted
+        ones) and a PDF show.  ``"retina"``: the PNG only, for figures with very
+        many markers where an SVG would be heavy.
 
     Raises
     ------
@@ -175,9 +177,12 @@ def use_book_style(figure_format: str = "svg") -> None:
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     if figure_format == "svg":
-        set_matplotlib_formats("svg", bbox_inches=None, metadata={"Date": None}, dpi=2 * CSS_PX_PER_IN)
+        # the PNG rides along: JupyterLab shows SVG only in trusted notebooks (a downloaded
+        # one is not), and LaTeX prefers PNG; the book's HTML picks the SVG
+        set_matplotlib_formats("svg", "retina", bbox_inches=None, metadata={"Date": None},
+                               dpi=2 * CSS_PX_PER_IN)
     else:
-        set_matplotlib_formats("retina", bbox_inches=None)
+        set_matplotlib_formats("retina", bbox_inches=None, metadata={"Date": None})
 
 
 def color(i: int) -> str:

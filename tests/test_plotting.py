@@ -77,7 +77,8 @@ def test_default_width_is_the_column_and_figures_render_at_it(ipython_shell):
             data, _ = ipython_shell.display_formatter.format(fig)
         finally:
             plt.close(fig)
-    assert "image/svg+xml" in data and "image/png" not in data
+    # the SVG for the book's pages, and a 2x PNG for untrusted notebooks (JupyterLab shows SVG only when trusted)
+    assert "image/svg+xml" in data and "image/png" in data
     svg = data["image/svg+xml"]
     width_pt = float(re.search(r'<svg[^>]*\bwidth="([0-9.]+)pt"', svg).group(1))
     # 72 pt per inch: the SVG is exactly the column wide, so the browser shows it at natural size
@@ -86,11 +87,12 @@ def test_default_width_is_the_column_and_figures_render_at_it(ipython_shell):
     assert "<dc:date>" not in svg
 
 
-def test_retina_format_is_png_at_twice_the_displayed_size(ipython_shell):
+@pytest.mark.parametrize("figure_format", ["svg", "retina"])
+def test_png_is_at_twice_the_displayed_size(ipython_shell, figure_format):
     import struct
 
     with mpl.rc_context():
-        plotting.use_book_style("retina")
+        plotting.use_book_style(figure_format)
         fig, _ = plotting.subplots(height=2.0)
         try:
             data, meta = ipython_shell.display_formatter.format(fig)

@@ -18,7 +18,8 @@ reader pages (not the API reference).  At 1280 px, with the network off:
 * ``prose-number``: no e-notation (``1.2e-05``) and no hyphen-minus negative
   (``-0.3``) in the prose (code, math and outputs are not prose);
 * ``download``: a page that shows figures serves a notebook that shows them
-  too (image outputs), without stderr, progress-bar redraws or machine paths;
+  too (image outputs, with a PNG beside any SVG: JupyterLab renders SVG only in
+  trusted notebooks), without stderr, progress-bar redraws or machine paths;
 
 and at 390 px (``narrow``): the page does not scroll sideways (wide code and
 equations scroll inside their own boxes) and the text column stays usable.
@@ -156,12 +157,14 @@ def _has_figure(output: dict[str, Any]) -> bool:
 def analyse_notebook(nb: dict[str, Any], figure_count: int, name: str) -> list[Problem]:
     """The downloaded notebook of a page that shows ``figure_count`` figures: figures in, noise out."""
     out: list[Problem] = []
-    figures = stderr = bars = 0
+    figures = svg_only = stderr = bars = 0
     paths: list[str] = []
     for cell in nb.get("cells", []):
         for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if o.get("output_type") in ("display_data", "execute_result") and _has_figure(o):
                 figures += 1
+                data = o.get("data", {})
+                svg_only += "image/svg+xml" in data and "image/png" not in data
             if o.get("output_type") == "stream":
                 text = "".join(o.get("text", ""))
                 stderr += o.get("name") == "stderr"
@@ -172,6 +175,10 @@ def analyse_notebook(nb: dict[str, Any], figure_count: int, name: str) -> list[P
     if figure_count and not figures:
         out.append(Problem("download", f"{name} shows no figure (no image output) though the page shows {figure_count}: "
                                        "glue figures with lrtheory.plotting.glue_figure"))
+    if svg_only:
+        out.append(Problem("download", f"{name} has {svg_only} figure(s) as SVG only: JupyterLab shows SVG only in "
+                                       "trusted notebooks, so a downloaded one shows none (lrtheory.plotting."
+                                       "use_book_style adds a PNG)"))
     if stderr:
         out.append(Problem("download", f"{name} has {stderr} stderr output(s) (warnings, progress bars)"))
     if bars:

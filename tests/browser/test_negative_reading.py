@@ -240,6 +240,8 @@ def test_notebook_analysis_counts_figures_and_noise() -> None:
     nb = {"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "display_data", "data": {"text/html": "<div><svg></svg></div>"}}]}]}
     assert readingcheck.analyse_notebook(nb, 1, "x.ipynb") == []
+    nb["cells"][0]["outputs"] = [{"output_type": "display_data", "data": {"image/svg+xml": "<svg></svg>"}}]
+    assert "SVG only" in readingcheck.analyse_notebook(nb, 1, "x.ipynb")[0].detail
     nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "done\n"}]
     assert [p.check for p in readingcheck.analyse_notebook(nb, 2, "x.ipynb")] == ["download"]
     assert readingcheck.analyse_notebook(nb, 0, "x.ipynb") == []
