@@ -42,7 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .datasets import TensorSplit
 
-__all__ = ["SeedRuns", "is_elementwise", "cross_entropy_losses", "train_seeds", "train_seeds_reference"]
+__all__ = ["SeedRuns", "is_elementwise", "cross_entropy_losses", "train_seeds", "train_seeds_reference",
+           "classifier_run"]
 
 OptimizerFactory = Callable[[Iterable["torch.Tensor"], float], "torch.optim.Optimizer"]
 LossFn = Callable[["torch.Tensor", "torch.Tensor"], "torch.Tensor"]
@@ -494,3 +495,56 @@ def train_seeds_reference(
             metrics[f"{part}_loss"] = np.where(div, np.nan, loss)
             metrics[f"{part}_acc"] = np.where(div, np.nan, acc)
     return SeedRuns(seeds, lr, metrics, history, div, steps)
+
+
+def classifier_run(kind: str, make_optimizer: OptimizerFactory, data: "TensorSplit", *, epochs: int,
+                   batch_size: int, hidden: int = 64, **kwargs: Any) -> Callable[[float, tuple[int, ...]],
+                                                                                   dict[str, np.ndarray]]:
+    """A protocol ``run(value, seeds)`` that trains the book's classifier at learning rate ``value``.
+
+    Parameters
+    ----------
+    kind : {"logreg", "mlp"}
+        The model (:func:`lrtheory.sweeps.make_classifier`).
+    make_optimizer : callable
+        ``make_optimizer(params, lr)``.
+    data : TensorSplit
+        With a validation part when the comparison tunes on validation.
+    epochs, batch_size : int
+        As in :func:`train_seeds`.
+    hidden : int, optional
+        MLP width (default 64).
+    **kwargs
+        Passed on to :func:`train_seeds` (``loss_fn``, ``schedule``, ``divergence_factor``, ...).
+
+    Returns
+    -------
+    callable
+        ``run(lr, seeds)`` returning :meth:`SeedRuns.as_protocol` (metrics per seed and
+        ``"diverged"``), for :func:`lrtheory.protocol.compare_methods`.
+
+    Notes
+    -----
+    Chapter 1's digits comparison is its first user.
+    """
+    from .datasets import TensorSplit
+    from .sweeps import make_classifier
+    from ._validation import check_choice
+
+    check_choice("kind", kind, ("logreg", "mlp"))
+    check_callable("make_optimizer", make_optimizer)
+    if not isinstance(data, TensorSplit):
+        raise TypeError(f"data must be a TensorSplit, got {type(data).__name__}")
+    epochs = check_int("epochs", epochs, low=0)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    hidden = check_int("hidden", hidden, low=1)
+
+    def make_model(seed: int) -> "torch.nn.Module":
+        return make_classifier(kind, data.num_features, data.num_classes, hidden=hidden, seed=seed,
+                               device=data.X_train.device, dtype=data.X_train.dtype)
+
+    def run(lr: float, seeds: tuple[int, ...]) -> dict[str, np.ndarray]:
+        return train_seeds(make_model, make_optimizer, lr, data, seeds=seeds, epochs=epochs,
+                           batch_size=batch_size, **kwargs).as_protocol()
+
+    return run

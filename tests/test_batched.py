@@ -156,3 +156,14 @@ def test_bad_input(data64):
         batched.train_seeds(lambda s: torch.nn.BatchNorm1d(13).double(), make_opt, 0.1, data64, **kw)
     with pytest.raises(ValueError, match="schedule\\(step\\) must be >= 0"):
         batched.train_seeds(_mlp(data64), make_opt, 0.1, data64, schedule=lambda t: -1.0, **kw)
+
+
+def test_classifier_run_is_train_seeds_of_the_book_classifier(data64):
+    make_opt = lambda p, lr: torch.optim.SGD(p, lr=lr)  # noqa: E731
+    run = batched.classifier_run("mlp", make_opt, data64, epochs=2, batch_size=16, hidden=8)
+    out = run(0.1, (4, 2))
+    ref = batched.train_seeds_reference(_mlp(data64), make_opt, 0.1, data64, seeds=(4, 2), epochs=2, batch_size=16)
+    np.testing.assert_allclose(out["val_loss"], ref.metrics["val_loss"], rtol=1e-11)
+    assert out["diverged"].tolist() == [False, False]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        batched.classifier_run("cnn", make_opt, data64, epochs=1, batch_size=8)

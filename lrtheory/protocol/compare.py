@@ -318,7 +318,8 @@ def comparison_table(comparison: Comparison, metrics: Sequence[str], *, digits: 
     if isinstance(metrics, str) or not metrics:
         raise ValueError("metrics must be a non-empty sequence of metric names")
     digits = check_int("digits", digits, low=1, high=10)
-    head = ["method", "chosen value (grid)"] + [f"{m} (mean ± 95% CI)" for m in metrics] + ["seeds", "diverged"]
+    head = (["method", "chosen value (grid)"] + [f"{m.replace('_', ' ')} (mean ± 95% CI)" for m in metrics]
+            + ["seeds", "diverged"])
     rows = []
     for r in comparison.methods.values():
         chosen = r.tuning.describe() if r.tuning is not None else f"{fmt_number(r.value, digits)} (fixed)"

@@ -176,27 +176,35 @@ class Verdict:
             return "no significant difference"
         return f"no verdict: {self.reason}"
 
-    def sentence(self, digits: int = 2) -> str:
+    def sentence(self, digits: int = 2, *, label: str | None = None) -> str:
         """The verdict with its evidence, in words (for gluing into prose).
 
         Parameters
         ----------
         digits : int, optional
             Significant digits of the numbers (default 2).
+        label : str, optional
+            How to name the metric in prose (default: its name with spaces for
+            underscores, e.g. ``"test loss"``).
 
         Returns
         -------
         str
+            E.g. ``"no significant difference between A and B (mean paired difference
+            in test loss, A − B: 0.0019; 95% CI [−0.011, 0.015]; 5 seeds)"``.
         """
         from ..fmt import fmt_number
 
         digits = check_int("digits", digits, low=1, high=10)
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {type(label).__name__}")
+        name = self.metric.replace("_", " ") if label is None else label
         if self.difference is None:
             return str(self)
         d = self.difference
         pct = int(round(100 * d.confidence))
-        ev = (f"paired difference {self.metric} ({self.a} − {self.b}) {fmt_number(d.mean, digits)}, "
-              f"{pct}% CI [{fmt_number(d.low, digits)}, {fmt_number(d.high, digits)}], {d.n} seeds")
+        ev = (f"mean paired difference in {name}, {self.a} − {self.b}: {fmt_number(d.mean, digits)}; "
+              f"{pct}% CI [{fmt_number(d.low, digits)}, {fmt_number(d.high, digits)}]; {d.n} seeds")
         if self.outcome == "a":
             head = f"{self.a} is better than {self.b}"
         elif self.outcome == "b":
