@@ -15,8 +15,9 @@ reader pages (not the API reference).  At 1280 px, with the network off:
 * ``solution``: nothing of a solution but its title is visible before its toggle
   is opened, and no visible code cell sits right after one (the old pattern of
   solution code outside the dropdown);
-* ``prose-number``: no e-notation (``1.2e-05``) and no hyphen-minus negative
-  (``-0.3``) in the prose (code, math and outputs are not prose);
+* ``prose-number``: no e-notation (``1.2e-05``), no hyphen-minus negative
+  (``-0.3``) and no float at full precision (``0.9992243366045159``) in the
+  prose (code, math and outputs are not prose);
 * ``download``: a page that shows figures serves a notebook that shows them
   too (image outputs, with a PNG beside any SVG: JupyterLab renders SVG only in
   trusted notebooks), without stderr, progress-bar redraws or machine paths;
@@ -40,6 +41,7 @@ from sitecheck import PageReport, Problem, SiteChecker
 
 __all__ = [
     "CODE_SHARE_MAX", "FIGURE_SCALE_MIN", "DESKTOP_WIDTH", "NARROW_WIDTH", "E_NOTATION", "HYPHEN_NEGATIVE",
+    "UNFORMATTED",
     "is_reading_page", "analyse_desktop", "analyse_narrow", "analyse_prose", "analyse_notebook", "check_reading",
 ]
 
@@ -59,6 +61,9 @@ E_NOTATION = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[eE](?:[-+\u2212]\d+|0\d+)\b")
 
 HYPHEN_NEGATIVE = re.compile(r"(?:^|(?<=[\s(\[{=:;,/<>\u2248\u2264\u2265]))-(?=\.?\d)")
 """A hyphen-minus used as a minus sign: ``-0.3`` after a space, bracket or relation (not ``1-2``, ``top-5``)."""
+
+UNFORMATTED = re.compile(r"(?<![\w.])\d+\.\d{7,}(?![\w.])")
+"""A float pasted at full precision (``0.9992243366045159``): ``{glue:text}`` without a format."""
 
 MACHINE_PATH = re.compile(r"site-packages|/\.venv/|(?<![\w:/.])/(?:home|work|Users|root|tmp)/[\w.-]+/")
 PROGRESS_BAR = re.compile(r"\r|\d+%\|.*\||\d(?:it/s|s/it)\]")
@@ -128,6 +133,10 @@ def analyse_prose(blocks: list[dict[str, Any]]) -> list[Problem]:
         for m in E_NOTATION.finditer(text):
             out.append(Problem("prose-number", f"e-notation {m.group(0)!r}{where}: {_excerpt(text, m.start(), m.end())!r} "
                                                "(glue it with lrtheory.fmt.glue_number and {glue:md})"))
+        for m in UNFORMATTED.finditer(text):
+            out.append(Problem("prose-number", f"unformatted number {m.group(0)!r}{where}: "
+                                               f"{_excerpt(text, m.start(), m.end())!r} ({{glue:text}} without a format: "
+                                               "write {glue:md}`key` for a number glued with glue_number)"))
         for m in HYPHEN_NEGATIVE.finditer(text):
             number = re.match(r"-\.?[\d.]+", text[m.start():])
             out.append(Problem("prose-number", f"hyphen-minus negative {number.group(0) if number else '-'!r}{where}: "

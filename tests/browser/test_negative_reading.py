@@ -95,6 +95,7 @@ DEFECTS: dict[str, tuple[str, tuple[str, str]]] = {
                                            "<pre>assert answer</pre></div></div></div>\n")),
     "e_notation": ("prose-number", ("1.2 × 10⁻⁵", "1.2e-05")),
     "hyphen_negative": ("prose-number", ("the loss \u22120.3", "the loss -0.3")),
+    "unformatted_number": ("prose-number", ("1.2 × 10⁻⁵", "0.9992243366045159")),
     "narrow_overflow": ("narrow", ("<p>The error is", '<div style="width: 600px; height: 4px"></div><p>The error is')),
     "download_without_figures": ("download", ("{notebook}", "no_figures.ipynb")),
     "download_noise": ("download", ("{notebook}", "noisy.ipynb")),
@@ -204,6 +205,7 @@ def test_defect_is_reported(fake_checker: sitecheck.SiteChecker, name: str) -> N
     details = " ".join(p.detail for p in report.problems if p.check == expected)
     named = {"overflowing_cell": "cell [1]", "wide_equation": "equation (1.2)", "shrunk_figure": "Fig. 1.1",
              "solution_code_outside": "cell [3]", "e_notation": "1.2e-05", "hyphen_negative": "-0.3",
+             "unformatted_number": "0.9992243366045159",
              "code_share": "cell [1"}
     if name in named:
         assert named[name] in details, details
@@ -227,6 +229,14 @@ def test_e_notation_pattern(text: str, found: bool) -> None:
 ])
 def test_hyphen_negative_pattern(text: str, found: bool) -> None:
     assert bool(readingcheck.HYPHEN_NEGATIVE.search(text)) is found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("at 0.9992243366045159 per step", True), ("2.999999999999999 times", True),
+    ("0.999 per step", False), ("version 2026.10.18", False), ("3.1415 rad", False),
+])
+def test_unformatted_number_pattern(text: str, found: bool) -> None:
+    assert bool(readingcheck.UNFORMATTED.search(text)) is found
 
 
 def test_reading_pages_exclude_the_api_reference() -> None:
