@@ -218,8 +218,9 @@ def subplots(
         Grid of axes.
     width, height : float, optional
         Figure size in inches; by default the column width
-        (:data:`COLUMN_WIDTH_IN`) and 3.0 inches per row (plus 0.2).  A
-        width above the column is accepted, but the page shrinks the figure
+        (:data:`COLUMN_WIDTH_IN`) and 3.0 inches per row (plus 0.2), both
+        rounded to whole CSS pixels (1/96 inch).  A width above the column is
+        accepted, but the page shrinks the figure
         and its text to fit (the browser tests flag a figure shown below 0.8 of
         its natural size).
     **kwargs
@@ -235,6 +236,8 @@ def subplots(
     ncols = check_int("ncols", ncols, low=1)
     w = COLUMN_WIDTH_IN if width is None else check_scalar("width", width, low=0.5)
     h = 3.0 * nrows + 0.2 if height is None else check_scalar("height", height, low=0.5)
+    # whole CSS pixels: an SVG of 326.4 px blurs (and antialiases) its last row on screen
+    w, h = round(w * CSS_PX_PER_IN) / CSS_PX_PER_IN, round(h * CSS_PX_PER_IN) / CSS_PX_PER_IN
     with book_style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), **kwargs)
     # the style must persist for drawing: attach it to the figure's axes

@@ -28,10 +28,22 @@ def test_subplots_applies_style_and_size():
     try:
         assert axes.shape == (2, 3)
         w, h = fig.get_size_inches()
-        assert w == pytest.approx(plotting.COLUMN_WIDTH_IN) and h == pytest.approx(6.2)
+        assert w == pytest.approx(plotting.COLUMN_WIDTH_IN) and h == pytest.approx(6.2, abs=1 / plotting.CSS_PX_PER_IN)
         line, = axes[0, 0].plot([0, 1], [0, 1])
         assert line.get_color() == plotting.PALETTE[0]
         assert not axes[0, 0].spines["top"].get_visible()
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(("width", "height"), [(None, 3.4), (6.33, 2.55), (7.0, None)])
+def test_figure_sizes_are_whole_css_pixels(width, height):
+    fig, _ = plotting.subplots(width=width, height=height)
+    try:
+        for inches in fig.get_size_inches():
+            assert inches * plotting.CSS_PX_PER_IN == pytest.approx(round(inches * plotting.CSS_PX_PER_IN), abs=1e-9)
+        if height is not None:
+            assert fig.get_size_inches()[1] == pytest.approx(height, abs=0.5 / plotting.CSS_PX_PER_IN)
     finally:
         plt.close(fig)
 
