@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_scalar
+from ._validation import all_finite, check_array, check_int, check_returned, check_scalar
 from .steploop import real_stability_boundary, rk_stability_polynomial  # noqa: F401  (moved; kept importable)
 
 __all__ = [
@@ -116,8 +116,9 @@ def rk45_steps(
     stop : callable, optional
         ``stop(theta)`` at every accepted point; the run ends when it returns ``True``.
     on_failure : {"raise", "stop"}, optional
-        What to do when the solver fails (after a blow-up at a loose tolerance):
-        raise ``ValueError`` (default) or return the steps so far with ``failed=True``.
+        What to do when the solver fails or a state or gradient becomes non-finite
+        (after a blow-up at a loose tolerance): raise ``ValueError`` (default) or
+        return the steps so far with ``failed=True``.
 
     Returns
     -------
@@ -141,8 +142,10 @@ def rk45_steps(
     """
     from scipy import integrate
 
+    from .flows import _checked_rhs
+
     grad = _callable("grad", grad)
-    theta0 = check_array("theta0", theta0, ndim=1)
+    theta0 = check_array("theta0", theta0, ndim=1, nonempty=True)
     if isinstance(t_final, (int, float)) and not isinstance(t_final, bool) and t_final == np.inf:
         t_bound = np.inf
     else:
@@ -158,12 +161,17 @@ def rk45_steps(
         raise ValueError(f"on_failure must be 'raise' or 'stop', got {on_failure!r}")
     if t_bound == np.inf and max_evals is None and stop is None:
         raise ValueError("t_final must be finite unless max_evals or stop ends the run")
-    solver = getattr(integrate, method)(lambda _t, y: -np.asarray(grad(y), dtype=float), 0.0, theta0,
+    solver = getattr(integrate, method)(_checked_rhs(grad, "grad", -1.0, theta0.shape), 0.0, theta0,
                                         t_bound, rtol=rtol, atol=atol)
     ts, thetas, evals = [0.0], [theta0.copy()], [int(solver.nfev)]
     done = stop is not None and bool(stop(theta0))
     while not done and solver.status == "running" and (max_evals is None or solver.nfev < max_evals):
-        message = solver.step()
+        try:
+            message = solver.step()
+        except ValueError as exc:         # the state blew up (a step beyond the stability edge)
+            if on_failure == "raise" or not ("non-finite" in str(exc) or "not finite" in str(exc)):
+                raise
+            return StepRecord(np.array(ts), np.array(thetas), int(solver.nfev), evals=np.array(evals), failed=True)
         if solver.status == "failed":
             if on_failure == "raise":
                 raise ValueError(f"integration failed: {message}")
@@ -197,9 +205,10 @@ def euler_local_error(grad: Fn, hess: Fn, theta: object, lr: float) -> float:
     Derived in chapter 1.
     """
     grad, hess = _callable("grad", grad), _callable("hess", hess)
-    theta = check_array("theta", theta, ndim=1)
+    theta = check_array("theta", theta, ndim=1, nonempty=True)
     lr = check_scalar("lr", lr, low=0.0)
-    acc = np.asarray(hess(theta)) @ np.asarray(grad(theta))
+    d = theta.shape[0]
+    acc = check_returned("hess", hess(theta), shape=(d, d)) @ check_returned("grad", grad(theta), shape=(d,))
     return 0.5 * lr * lr * float(np.linalg.norm(acc))
 
 
@@ -358,6 +367,13 @@ def heun_euler_descent(
         ``errors`` holds the error estimate of every accepted step and
         ``evals`` the gradients evaluated up to every accepted point.
 
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, naming it; if ``grad`` is not finite at ``theta0``;
+        or if the controller keeps rejecting (a trial step whose gradient is
+        not finite is rejected and the step shrinks tenfold).
+
     Notes
     -----
     A trial step θ̃ = θ − h g is Euler (gradient descent); Heun's method
@@ -372,7 +388,7 @@ def heun_euler_descent(
     each try costs one gradient.  Derived in chapter 1.
     """
     grad = _callable("grad", grad)
-    theta = check_array("theta0", theta0, ndim=1).copy()
+    theta = check_array("theta0", theta0, ndim=1, nonempty=True).copy()
     tol = check_scalar("tol", tol, low=0.0, low_inclusive=False)
     num_steps = check_int("num_steps", num_steps, low=0)
     h = check_scalar("lr0", lr0, low=0.0, low_inclusive=False)
@@ -385,16 +401,17 @@ def heun_euler_descent(
     ts, thetas, errors, evals = [0.0], [theta.copy()], [], [1]
     rejected, t = 0, 0.0
     err_prev, ratio_prev = tol, 1.0
-    g = np.asarray(grad(theta), dtype=float)
+    g = check_returned("grad", grad(theta), shape=theta.shape, at=theta)
     nfev = 1
     done = stop is not None and bool(stop(theta))
     while not done and len(ts) <= num_steps and (max_evals is None or nfev < max_evals):
         trial = theta - h * g
-        g_trial = np.asarray(grad(trial), dtype=float)
-        nfev += 1
-        diff = g_trial - g
-        err = 0.5 * h * math.sqrt(float(diff @ diff))
-        if err <= tol and math.isfinite(err):
+        with np.errstate(over="ignore", invalid="ignore"):
+            g_trial = check_returned("grad", grad(trial), shape=theta.shape, finite=False)
+            nfev += 1
+            diff = g_trial - g
+            err = 0.5 * h * math.sqrt(float(diff @ diff))
+        if err <= tol and math.isfinite(err) and all_finite(trial):
             t += h
             theta, g = trial, g_trial
             ts.append(t)
@@ -408,8 +425,12 @@ def heun_euler_descent(
             done = stop is not None and bool(stop(theta))
         else:
             rejected += 1
-            if rejected > 100 * (num_steps + 1):  # pragma: no cover - defensive
-                raise ValueError("the step controller keeps rejecting: raise tol")
-            factor = 0.1 if not np.isfinite(err) else max(0.1, min(max_factor, safety * np.sqrt(tol / err)))
+            nonfinite = not math.isfinite(err)   # a non-finite trial gradient: reject, shrink tenfold
+            if rejected > 100 * (num_steps + 1):
+                if nonfinite:
+                    raise ValueError(f"grad keeps returning non-finite values near theta={theta} "
+                                     "however small the step")
+                raise ValueError("the step controller keeps rejecting: raise tol")  # pragma: no cover
+            factor = 0.1 if nonfinite else max(0.1, min(max_factor, safety * np.sqrt(tol / err)))
         h *= factor
     return StepRecord(np.array(ts), np.array(thetas), nfev, rejected, np.array(errors), np.array(evals))

@@ -58,7 +58,7 @@ def rk_stability_polynomial(A: object, b: object) -> np.ndarray:
     because A is nilpotent. Euler (A = [0], b = [1]) gives R(z) = 1 + z.
     Derived in chapter 1.
     """
-    A = check_array("A", A, ndim=2)
+    A = check_array("A", A, ndim=2, nonempty=True)
     s = A.shape[0]
     if A.shape != (s, s) or np.any(np.triu(A) != 0):
         raise ValueError("A must be a square, strictly lower-triangular matrix (an explicit method)")

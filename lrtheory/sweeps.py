@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ._validation import check_choice, check_int, check_scalar
+from ._validation import (
+    check_callable,
+    check_choice,
+    check_float_dtype,
+    check_instance,
+    check_int,
+    check_scalar,
+    check_str,
+    check_tensor,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -81,6 +90,8 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, hidden: i
     check_choice("init", init, ("default", "zeros"))
     if init == "zeros" and kind != "logreg":
         raise ValueError("init='zeros' is only for kind='logreg' (a zero MLP has no gradient to its hidden layer)")
+    dtype = check_float_dtype("dtype", dtype, torch.float32)
+    dev = get_device(device)
     gen_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
@@ -95,7 +106,7 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, hidden: i
         with torch.no_grad():
             for p in model.parameters():
                 p.zero_()
-    return model.to(device=get_device(device), dtype=dtype or torch.float32)
+    return model.to(device=dev, dtype=dtype)
 
 
 def _evaluate(model: "torch.nn.Module", X: "torch.Tensor", y: "torch.Tensor") -> tuple[float, float]:
@@ -142,8 +153,12 @@ def train_classifier(
     """
     import torch
 
+    from .datasets import TensorSplit
     from .experiments import torch_generator
 
+    check_instance("model", model, torch.nn.Module)
+    check_instance("optimizer", optimizer, torch.optim.Optimizer)
+    check_instance("data", data, TensorSplit)
     epochs = check_int("epochs", epochs, low=0)
     batch_size = check_int("batch_size", batch_size, low=1)
     gen = torch_generator(seed, device="cpu")
@@ -204,12 +219,18 @@ def lr_sweep(
     list of TrainResult
         In the order ``for lr in lrs for seed in seeds``.
     """
+    import torch
+
+    from .datasets import TensorSplit
     from .experiments import progress
 
-    if not callable(make_optimizer):
-        raise TypeError(f"make_optimizer must be callable, got {type(make_optimizer).__name__}")
-    lrs = [check_scalar("lrs", lr, low=0.0, low_inclusive=False) for lr in lrs]
-    seeds = [check_int("seeds", s, low=0) for s in seeds]
+    check_callable("make_optimizer", make_optimizer)
+    check_choice("kind", kind, ("logreg", "mlp"))
+    check_instance("data", data, TensorSplit)
+    if progress_desc is not None:
+        check_str("progress_desc", progress_desc)
+    lrs = [check_scalar("lrs", lr, low=0.0, low_inclusive=False) for lr in _sequence("lrs", lrs)]
+    seeds = [check_int("seeds", s, low=0) for s in _sequence("seeds", seeds)]
     if not lrs or not seeds:
         raise ValueError("lrs and seeds must be non-empty")
     out = []
@@ -217,9 +238,16 @@ def lr_sweep(
     for lr, s in progress(jobs, desc=progress_desc):
         model = make_classifier(kind, data.num_features, data.num_classes, hidden=hidden, seed=s,
                                 device=data.X_train.device, dtype=data.X_train.dtype)
-        opt = make_optimizer(model.parameters(), lr)
+        opt = check_instance("the value returned by make_optimizer", make_optimizer(model.parameters(), lr),
+                             torch.optim.Optimizer)
         out.append(train_classifier(model, opt, data, epochs=epochs, batch_size=batch_size, seed=s))
     return out
+
+
+def _sequence(name: str, value: Any) -> Sequence[Any]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence, got {type(value).__name__}")
+    return value
 
 
 def update_cosine(model: "torch.nn.Module", make_optimizer: OptimizerFactory, lr: float,
@@ -247,9 +275,14 @@ def update_cosine(model: "torch.nn.Module", make_optimizer: OptimizerFactory, lr
     """
     import torch
 
+    check_instance("model", model, torch.nn.Module)
+    check_callable("make_optimizer", make_optimizer)
+    lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
+    check_tensor("X", X, ndim=2, dtype_kind="float", nonempty=True)
+    check_tensor("y", y, shape=(X.shape[0],), dtype_kind="int", finite=False, nonnegative=True)
     num_steps = check_int("num_steps", num_steps, low=1)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_optimizer(params, lr)
+    opt = check_instance("the value returned by make_optimizer", make_optimizer(params, lr), torch.optim.Optimizer)
     cosines = []
     for _ in range(num_steps):
         opt.zero_grad(set_to_none=True)
