@@ -164,7 +164,7 @@ def rk45_steps(
     solver = getattr(integrate, method)(_checked_rhs(grad, "grad", -1.0, theta0.shape), 0.0, theta0,
                                         t_bound, rtol=rtol, atol=atol)
     ts, thetas, evals = [0.0], [theta0.copy()], [int(solver.nfev)]
-    done = stop is not None and bool(stop(theta0))
+    done = _stopped(stop, theta0)
     while not done and solver.status == "running" and (max_evals is None or solver.nfev < max_evals):
         try:
             message = solver.step()
@@ -179,7 +179,7 @@ def rk45_steps(
         ts.append(float(solver.t))
         thetas.append(np.array(solver.y, dtype=float))
         evals.append(int(solver.nfev))
-        done = stop is not None and bool(stop(thetas[-1]))
+        done = _stopped(stop, thetas[-1])
     return StepRecord(np.array(ts), np.array(thetas), int(solver.nfev), evals=np.array(evals))
 
 
@@ -299,7 +299,7 @@ def controller_factor(
     ratio_prev = check_scalar("ratio_prev", ratio_prev, low=0.0, low_inclusive=False)
     tol = check_scalar("tol", tol, low=0.0, low_inclusive=False)
     order = check_int("order", order, low=1)
-    return _factor(err, err_prev, ratio_prev, tol, order, _gains(gains))
+    return _factor(err, err_prev, ratio_prev, tol, order, _gains(gains, "gains"))
 
 
 def _factor(err: float, err_prev: float, ratio_prev: float, tol: float, order: int,
@@ -308,16 +308,25 @@ def _factor(err: float, err_prev: float, ratio_prev: float, tol: float, order: i
     return float((tol / err) ** (b1 / order) * (tol / err_prev) ** (b2 / order) * ratio_prev ** (-a2))
 
 
-def _gains(controller: object) -> tuple[float, float, float]:
+def _gains(controller: object, name: str = "controller") -> tuple[float, float, float]:
     if isinstance(controller, str):
         if controller not in CONTROLLERS:
-            raise ValueError(f"controller must be one of {tuple(CONTROLLERS)} or a tuple of three gains, "
+            raise ValueError(f"{name} must be one of {tuple(CONTROLLERS)} or a tuple of three gains, "
                              f"got {controller!r}")
         return CONTROLLERS[controller]
     if not (isinstance(controller, tuple) and len(controller) == 3):
-        raise TypeError("controller must be a name or a tuple (k*beta1, k*beta2, alpha2)")
-    g = tuple(check_scalar("controller gain", c) for c in controller)
+        raise TypeError(f"{name} must be a name or a tuple (k*beta1, k*beta2, alpha2)")
+    g = tuple(check_scalar(f"{name}[{i}]", c) for i, c in enumerate(controller))
     return g  # type: ignore[return-value]
+
+
+def _stopped(stop: Callable[[np.ndarray], object] | None, theta: np.ndarray) -> bool:
+    if stop is None:
+        return False
+    out = stop(theta)
+    if not isinstance(out, (bool, np.bool_)):
+        raise TypeError(f"stop must return a bool, got {type(out).__name__}")
+    return bool(out)
 
 
 def heun_euler_descent(
@@ -403,7 +412,7 @@ def heun_euler_descent(
     err_prev, ratio_prev = tol, 1.0
     g = check_returned("grad", grad(theta), shape=theta.shape, at=theta)
     nfev = 1
-    done = stop is not None and bool(stop(theta))
+    done = _stopped(stop, theta)
     while not done and len(ts) <= num_steps and (max_evals is None or nfev < max_evals):
         trial = theta - h * g
         with np.errstate(over="ignore", invalid="ignore"):
@@ -422,7 +431,7 @@ def heun_euler_descent(
             factor = max_factor if err == 0.0 else min(
                 max_factor, max(0.1, safety * _factor(e, err_prev, ratio_prev, tol, 2, gains)))
             err_prev, ratio_prev = e, factor
-            done = stop is not None and bool(stop(theta))
+            done = _stopped(stop, theta)
         else:
             rejected += 1
             nonfinite = not math.isfinite(err)   # a non-finite trial gradient: reject, shrink tenfold

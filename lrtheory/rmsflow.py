@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_callable, check_int, check_scalar
+from ._validation import check_array, check_callable, check_int, check_returned, check_scalar
 
 __all__ = [
     "ClockRun",
@@ -72,13 +72,13 @@ def _theta0(grad: Grad, theta0: object, coordinate: bool) -> np.ndarray:
     check_callable("grad", grad)
     if not isinstance(coordinate, bool):
         raise TypeError(f"coordinate must be a bool, got {type(coordinate).__name__}")
-    return check_array("theta0", theta0, ndim=1).copy()
+    return check_array("theta0", theta0, ndim=1, nonempty=True).copy()
 
 
 def _start(grad: Grad, theta0: object, coordinate: bool, G0: object | None) -> tuple[np.ndarray, np.ndarray]:
     th = _theta0(grad, theta0, coordinate)
     if G0 is None:
-        G = _square(np.asarray(grad(th), dtype=float), coordinate)
+        G = _square(check_returned("grad", grad(th), shape=th.shape, at=th), coordinate)
     else:
         G = check_array("G0", G0, shape=(th.size if coordinate else 1,), nonnegative=True).copy()
     return th, G
@@ -129,7 +129,7 @@ def rmsprop_clock_iterates(grad: Grad, theta0: object, lr: float, alpha: float, 
     steps = np.empty((num_steps, G.size))
     thetas[0], Gs[0] = th, G
     for k in range(num_steps):
-        g = np.asarray(grad(th), dtype=float)
+        g = check_returned("grad", grad(th), shape=th.shape, at=th)
         G = alpha * G + (1.0 - alpha) * _square(g, coordinate)
         den = np.sqrt(G + eps)
         if np.any(den == 0):
@@ -196,7 +196,7 @@ def coupled_flow(grad: Grad, theta0: object, tau: float, s_eval: object, *, coor
     d = th.size
 
     def field(_s: float, y: np.ndarray) -> np.ndarray:
-        g = np.asarray(grad(y[:d]), dtype=float)
+        g = check_returned("grad", grad(y[:d]), shape=(d,), at=y[:d])
         Gy = np.maximum(y[d:], 0.0)
         return np.concatenate([-g / np.sqrt(Gy + eps), (_square(g, coordinate) - y[d:]) / tau])
 
@@ -235,7 +235,7 @@ def quasi_static_flow(grad: Grad, theta0: object, s_eval: object, *, coordinate:
     s = _clock("s_eval", s_eval)
 
     def field(_s: float, y: np.ndarray) -> np.ndarray:
-        g = np.asarray(grad(y), dtype=float)
+        g = check_returned("grad", grad(y), shape=th.shape, at=y)
         return -g / np.sqrt(_square(g, coordinate) + eps)
 
     return _solve(field, th, s, "LSODA")
@@ -283,7 +283,7 @@ def adagrad_iterates(grad: Grad, theta0: object, lr: float, num_steps: int, *, c
     steps = np.empty((num_steps, S.size))
     thetas[0] = th
     for k in range(num_steps):
-        g = np.asarray(grad(th), dtype=float)
+        g = check_returned("grad", grad(th), shape=th.shape, at=th)
         S = S + _square(g, coordinate)
         with np.errstate(divide="ignore"):
             steps[k] = np.where(S > 0, lr / np.sqrt(np.where(S > 0, S, 1.0)), 0.0)
@@ -344,7 +344,7 @@ def adam_iterates(grad: Grad, theta0: object, lr: float, num_steps: int, *, beta
     steps = np.empty((num_steps, v.size))
     thetas[0] = th
     for k in range(1, num_steps + 1):
-        g = np.asarray(grad(th), dtype=float)
+        g = check_returned("grad", grad(th), shape=th.shape, at=th)
         m = beta1 * m + (1.0 - beta1) * g
         v = beta2 * v + (1.0 - beta2) * _square(g, coordinate)
         c1 = 1.0 - beta1**k if bias_correction else 1.0

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from ._validation import check_array, check_callable, check_choice, check_int, check_scalar
+from ._validation import check_array, check_callable, check_choice, check_int, check_returned, check_scalar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .odecontrol import StepRecord
@@ -116,16 +116,18 @@ def numerical_flow_map(grad: Callable[[np.ndarray], np.ndarray], *, rtol: float 
     """
     from scipy.integrate import solve_ivp
 
+    from .flows import _checked_rhs
+
     grad = check_callable("grad", grad)
     rtol = check_scalar("rtol", rtol, low=0.0, low_inclusive=False)
     atol = check_scalar("atol", atol, low=0.0, low_inclusive=False)
 
     def flow(theta: np.ndarray, h: float) -> np.ndarray:
-        theta = check_array("theta", theta, ndim=1)
+        theta = check_array("theta", theta, ndim=1, nonempty=True)
         h = check_scalar("h", h, low=0.0)
         if h == 0.0:
             return theta.copy()
-        sol = solve_ivp(lambda _t, y: -np.asarray(grad(y), dtype=float), (0.0, h), theta,
+        sol = solve_ivp(_checked_rhs(grad, "grad", -1.0, theta.shape), (0.0, h), theta,
                         method="DOP853", rtol=rtol, atol=atol)
         if not sol.success:  # pragma: no cover - smooth flows over short times succeed
             raise ValueError(f"integration failed: {sol.message}")
@@ -161,10 +163,11 @@ def true_local_errors(flow: FlowMap, theta: object, h: object) -> np.ndarray:
     chapter 1.
     """
     flow = check_callable("flow", flow)
-    theta = check_array("theta", theta, ndim=2)
-    h = check_array("h", h, shape=(theta.shape[0] - 1,))
-    return np.array([float(np.linalg.norm(flow(theta[k], float(h[k])) - theta[k + 1]))
-                     for k in range(h.size)])
+    theta = check_array("theta", theta, ndim=2, nonempty=True)
+    h = check_array("h", h, shape=(theta.shape[0] - 1,), nonnegative=True)
+    d = theta.shape[1]
+    return np.array([float(np.linalg.norm(check_returned("flow", flow(theta[k], float(h[k])), shape=(d,))
+                                          - theta[k + 1])) for k in range(h.size)])
 
 
 def _loss_gap_fn(problem: object) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
@@ -322,9 +325,11 @@ def evals_to_targets(evals: object, gaps: object, targets: object) -> np.ndarray
     -----
     Derived in chapter 1.
     """
-    ev = check_array("evals", evals, ndim=1)
+    ev = check_array("evals", evals, ndim=1, nonempty=True, nonnegative=True)
+    if np.any(ev != np.round(ev)) or np.any(np.diff(ev) < 0):
+        raise ValueError("evals must be non-decreasing whole numbers of gradient evaluations")
     gp = check_array("gaps", gaps, ndim=(1, 2), finite=False)
-    tg = check_array("targets", targets, ndim=1)
+    tg = check_array("targets", targets, ndim=1, nonempty=True)
     if gp.shape[0] != ev.size:
         raise ValueError(f"gaps must have one row per entry of evals ({ev.size}), got {gp.shape[0]}")
     if np.any(tg <= 0):
@@ -460,7 +465,9 @@ def best_costs(cost_fn: Callable[[np.ndarray], np.ndarray], grid: object, *, max
     def fill(g: LogGrid) -> np.ndarray:
         todo = [v for v in g.values if v not in cache]
         if todo:
-            c = check_array("cost_fn's result", cost_fn(np.array(todo)), ndim=2, finite=False)
+            c = check_returned("cost_fn", cost_fn(np.array(todo)), finite=False)
+            if c.ndim != 2 or np.isnan(c).any() or np.any(c < 0):
+                raise ValueError(f"cost_fn must return a 2-d array of costs >= 0 (inf: not reached), got {c!r}")
             if c.shape[0] != len(todo):
                 raise ValueError(f"cost_fn must return one row per value ({len(todo)}), got {c.shape[0]}")
             for v, row in zip(todo, c):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ._validation import (
+    check_array,
     check_callable,
     check_choice,
     check_float_dtype,
@@ -359,11 +360,9 @@ def logreg_optimum(X: Any, y: Any, num_classes: int, l2: float, *, gtol: float =
         X = X.detach().cpu().numpy()
     if hasattr(y, "detach"):
         y = y.detach().cpu().numpy()
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] == 0 or not np.all(np.isfinite(X)):
-        raise ValueError("X must be a non-empty 2-d array of finite numbers")
-    yy = np.asarray(y)
-    if yy.shape != (X.shape[0],) or not np.issubdtype(yy.dtype, np.integer):
+    X = check_array("X", X, ndim=2, nonempty=True)
+    yy = np.asarray(y) if isinstance(y, (np.ndarray, list, tuple)) else None
+    if yy is None or yy.shape != (X.shape[0],) or not np.issubdtype(yy.dtype, np.integer) or yy.dtype == bool:
         raise ValueError(f"y must be {X.shape[0]} integer labels")
     C = check_int("num_classes", num_classes, low=2)
     if yy.min() < 0 or yy.max() >= C:

@@ -136,10 +136,14 @@ def test_controller_factor_closed_forms():
     # H211b: (tol/e)^{1/8} (tol/e_prev)^{1/8} (ratio)^{-1/4}
     want = (1 / e) ** 0.125 * (1 / ep) ** 0.125 * 1.3 ** -0.25
     assert odecontrol.controller_factor(e, ep, 1.3, 1.0, 2, "H211b") == pytest.approx(want, rel=1e-12)
-    with pytest.raises(ValueError, match="controller"):
+    with pytest.raises(ValueError, match="gains"):
         odecontrol.controller_factor(e, ep, 1.0, 1.0, 2, "PID")
-    with pytest.raises(TypeError, match="controller"):
+    with pytest.raises(TypeError, match="gains"):
         odecontrol.controller_factor(e, ep, 1.0, 1.0, 2, (1.0, 0.0))
+    with pytest.raises(ValueError, match="gains"):
+        odecontrol.controller_factor(e, ep, 1.0, 1.0, 2, (1.0, float("nan"), 0.0))
+    with pytest.raises(TypeError, match="stop must return a bool"):
+        odecontrol.heun_euler_descent(np.sin, [1.0], 1e-3, 3, stop=lambda th: None)
     with pytest.raises(ValueError, match="err"):
         odecontrol.controller_factor(0.0, ep, 1.0, 1.0, 2, "I")
 
