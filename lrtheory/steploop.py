@@ -145,8 +145,8 @@ def edge_loop_matrix(
     alpha : float, optional
         RMSprop's α in [0, 1) (the loop of scalar RMSprop, γ_n = γ̃/√G_{n+1}).
     kappa : float, optional
-        d log|R(−x)| / d log x at the edge, > 0: 2 for Euler, where
-        |R(−x)| = x − 1 near x = 2.
+        d log abs(R(−x)) / d log x at the edge, > 0: 2 for Euler, where
+        abs(R(−x)) = x − 1 near x = 2.
     order : int, optional
         k, the power of h in the error estimate (2 for Heun–Euler), ≥ 1.
 
@@ -165,13 +165,13 @@ def edge_loop_matrix(
     Notes
     -----
     Near the edge the stiff amplitude obeys v_{n+1} = v_n + κ u_n.  The
-    Heun–Euler estimate of a step is ½h²λ²|c|, so its log deviation is
+    Heun–Euler estimate of a step is ½h²λ²·abs(c), so its log deviation is
     e_n = k u_n + v_n, and the controller of :func:`lrtheory.odecontrol.controller_factor`
     gives u_{n+1} = u_n − (β₁/k) e_n − (β₂/k) e_{n−1} − α₂(u_n − u_{n−1}).  For
     RMSprop the gradient is dominated by the stiff component, so to first
     order w_{n+1} = α w_n + 2(1 − α) v_n and u_n = −w_{n+1}/2.  The I controller
     gives eigenvalues e^{±iπ/3} (a persistent period-6 oscillation); RMSprop
-    gives |z|² = α (a damped one; α = 0, normalised descent, leaves z = −1: the
+    gives abs(z)² = α (a damped one; α = 0, normalised descent, leaves z = −1: the
     two-cycle).  Derived in chapter 1.
     """
     from .odecontrol import _gains
@@ -204,8 +204,8 @@ def loop_modes(matrix: object) -> tuple[float, float]:
     Returns
     -------
     (float, float)
-        ρ = max |z| over the eigenvalues (ρ < 1: deviations decay like ρⁿ;
-        ρ = 1: they persist), and 2π/|arg z| of the dominant eigenvalue
+        ρ = max abs(z) over the eigenvalues (ρ < 1: deviations decay like ρⁿ;
+        ρ = 1: they persist), and 2π/abs(arg z) of the dominant eigenvalue
         (``inf`` for a real positive one, 2 for a real negative one).
 
     Notes
