@@ -23,6 +23,7 @@ interactive      offline slider figures over pre-rendered frames
 adaptive         GD, sign descent and the two RMSprops for numpy problems (chapter 1)
 gradstats        gradient statistics: mini-batch second moments (chapter 1)
 odecontrol       step sizes of real local-error controllers (I, PI) along a flow (chapter 1)
+localerror       local errors of one step: the leading term and the true error (chapter 1)
 steploop         stability functions and the step-size loop at the stability edge (chapter 1)
 solvercost       gradient evaluations to a target loss, true local errors (chapter 1)
 rmsflow          RMSprop's accumulator as an ODE, its limits; AdaGrad and Adam (chapter 1)
@@ -71,6 +72,7 @@ _SUBMODULES = (
     "adaptive",
     "gradstats",
     "odecontrol",
+    "localerror",
     "steploop",
     "solvercost",
     "rmsflow",

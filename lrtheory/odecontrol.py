@@ -7,17 +7,14 @@ that genuine error controllers pick along the same flow:
 * :func:`rk45_steps` records the accepted steps of scipy's embedded
   Runge–Kutta pairs (Dormand–Prince 5(4) by default), with the gradients
   evaluated up to every step, optionally stopping at a target;
-* :func:`euler_local_error` and :func:`euler_error_lr` are the leading
-  term ½γ²‖∇²L ∇L‖ of one Euler (gradient-descent) step's local error and its
-  inverse (the *true* local error is measured against the exact flow in
-  :mod:`lrtheory.solvercost`);
 * :func:`heun_euler_descent` is gradient descent whose step is chosen on
   the fly by the embedded Heun–Euler error estimate, with the elementary
   (I) controller, Gustafsson's PI controller or any two-step digital filter
   of Söderlind's form (:func:`controller_factor`, :data:`CONTROLLERS`).
 
-The stability functions of Runge–Kutta methods moved to
-:mod:`lrtheory.steploop`; they are still importable from here.
+The leading term of Euler's local error moved to :mod:`lrtheory.localerror`
+(next to the true local error) and the stability functions of Runge–Kutta
+methods to :mod:`lrtheory.steploop`; both are still importable from here.
 Derived in chapter 1.
 """
 
@@ -30,14 +27,13 @@ from typing import Callable
 import numpy as np
 
 from ._validation import all_finite, check_array, check_int, check_returned, check_scalar
+from .localerror import euler_error_lr, euler_local_error  # noqa: F401  (moved; kept importable)
 from .steploop import real_stability_boundary, rk_stability_polynomial  # noqa: F401  (moved; kept importable)
 
 __all__ = [
     "StepRecord",
     "CONTROLLERS",
     "rk45_steps",
-    "euler_local_error",
-    "euler_error_lr",
     "controller_factor",
     "heun_euler_descent",
 ]
@@ -181,61 +177,6 @@ def rk45_steps(
         evals.append(int(solver.nfev))
         done = _stopped(stop, thetas[-1])
     return StepRecord(np.array(ts), np.array(thetas), int(solver.nfev), evals=np.array(evals))
-
-
-def euler_local_error(grad: Fn, hess: Fn, theta: object, lr: float) -> float:
-    """Leading-order local error of one Euler (gradient-descent) step, ½γ²‖∇²L(θ)∇L(θ)‖.
-
-    Parameters
-    ----------
-    grad, hess : callable
-        ∇L (shape ``(d,)``) and ∇²L (shape ``(d, d)``).
-    theta : array_like, shape (d,)
-        The point.
-    lr : float
-        The step γ ≥ 0.
-
-    Returns
-    -------
-    float
-
-    Notes
-    -----
-    Along the flow θ̈ = ∇²L ∇L, so θ(γ) − (θ − γ∇L) = ½γ²∇²L∇L + O(γ³).
-    Derived in chapter 1.
-    """
-    grad, hess = _callable("grad", grad), _callable("hess", hess)
-    theta = check_array("theta", theta, ndim=1, nonempty=True)
-    lr = check_scalar("lr", lr, low=0.0)
-    d = theta.shape[0]
-    acc = check_returned("hess", hess(theta), shape=(d, d)) @ check_returned("grad", grad(theta), shape=(d,))
-    return 0.5 * lr * lr * float(np.linalg.norm(acc))
-
-
-def euler_error_lr(grad: Fn, hess: Fn, theta: object, tol: float) -> float:
-    """The Euler step whose leading-order local error equals ``tol``: √(2 tol / ‖∇²L ∇L‖).
-
-    Parameters
-    ----------
-    grad, hess : callable
-        ∇L and ∇²L.
-    theta : array_like, shape (d,)
-        The point.
-    tol : float
-        Local error allowed per step, > 0.
-
-    Returns
-    -------
-    float
-        ``inf`` where ∇²L∇L = 0.
-
-    Notes
-    -----
-    Inverts :func:`euler_local_error`. Derived in chapter 1.
-    """
-    tol = check_scalar("tol", tol, low=0.0, low_inclusive=False)
-    unit = euler_local_error(grad, hess, theta, 1.0)
-    return np.inf if unit == 0.0 else float(np.sqrt(tol / unit))
 
 
 CONTROLLERS: dict[str, tuple[float, float, float]] = {

@@ -7,9 +7,8 @@ each method at its best setting of an equal log grid; the audit is the *true*
 local error of every accepted step, measured against the exact flow (not the
 solver's own estimate, and not the leading Taylor term).
 
-* :func:`quadratic_flow_map` (closed form) and :func:`numerical_flow_map`
-  (scipy's DOP853 at tight tolerances) give the exact flow over one step;
-  :func:`true_local_errors` measures ‖φ_{h_k}(θ_k) − θ_{k+1}‖ along a run.
+* the exact flow over one step and the true local errors of a run are in
+  :mod:`lrtheory.localerror` (still importable from here);
 * :func:`descent_gaps` runs gradient descent, sign descent or one of the two RMSprops for a
   whole grid of learning rates at once (vectorised numpy) and records the loss
   gap after every gradient evaluation; :func:`controller_run` runs the
@@ -31,13 +30,12 @@ import numpy as np
 
 from ._validation import check_array, check_callable, check_choice, check_int, check_returned, check_scalar
 
+from .localerror import numerical_flow_map, quadratic_flow_map, true_local_errors  # noqa: F401  (moved)
+
 if TYPE_CHECKING:  # pragma: no cover
     from .odecontrol import StepRecord
 
 __all__ = [
-    "quadratic_flow_map",
-    "numerical_flow_map",
-    "true_local_errors",
     "descent_gaps",
     "controller_run",
     "evals_to_targets",
@@ -46,128 +44,8 @@ __all__ = [
     "best_costs",
 ]
 
-FlowMap = Callable[[np.ndarray, float], np.ndarray]
 DESCENT_METHODS = ("gd", "sign", "rmsprop_scalar", "rmsprop_coordinate")
 CONTROLLER_METHODS = ("heun_euler_I", "heun_euler_PI", "rk45")
-
-
-def quadratic_flow_map(A: object, b: object | None = None) -> FlowMap:
-    """The exact gradient flow of L(θ) = ½θᵀAθ − bᵀθ over a time h, in closed form.
-
-    Parameters
-    ----------
-    A : array_like, shape (d, d)
-        Symmetric positive definite matrix.
-    b : array_like, shape (d,), optional
-        Linear term (default zero).
-
-    Returns
-    -------
-    callable
-        ``flow(theta, h)`` = θ* + V e^{−Λh} Vᵀ (θ − θ*) with A = VΛVᵀ and θ* = A⁻¹b.
-
-    Raises
-    ------
-    ValueError
-        If ``A`` is not symmetric positive definite or ``b`` has the wrong shape.
-
-    Notes
-    -----
-    The error θ − θ* obeys ė = −Ae, so e(h) = e^{−Ah}e(0).  Derived in chapter 1.
-    """
-    A = check_array("A", A, ndim=2)
-    d = A.shape[0]
-    if A.shape != (d, d) or not np.allclose(A, A.T, rtol=1e-12, atol=1e-12):
-        raise ValueError("A must be a symmetric square matrix")
-    lam, V = np.linalg.eigh(A)
-    if lam.min() <= 0:
-        raise ValueError("A must be positive definite")
-    b = np.zeros(d) if b is None else check_array("b", b, shape=(d,))
-    star = np.linalg.solve(A, b)
-
-    def flow(theta: np.ndarray, h: float) -> np.ndarray:
-        theta = check_array("theta", theta, shape=(d,))
-        h = check_scalar("h", h, low=0.0)
-        return star + V @ (np.exp(-lam * h) * (V.T @ (theta - star)))
-
-    return flow
-
-
-def numerical_flow_map(grad: Callable[[np.ndarray], np.ndarray], *, rtol: float = 1e-12,
-                       atol: float = 1e-14) -> FlowMap:
-    """The gradient flow over a time h, integrated by scipy's DOP853 at tight tolerances.
-
-    Parameters
-    ----------
-    grad : callable
-        ∇L, shape ``(d,)`` → ``(d,)``.
-    rtol, atol : float, optional
-        Tolerances (> 0); the defaults make the result exact to plotting accuracy.
-
-    Returns
-    -------
-    callable
-        ``flow(theta, h)``.
-
-    Notes
-    -----
-    Use :func:`quadratic_flow_map` where the loss is quadratic: it is exact and
-    much faster.  Derived in chapter 1.
-    """
-    from scipy.integrate import solve_ivp
-
-    from .flows import _checked_rhs
-
-    grad = check_callable("grad", grad)
-    rtol = check_scalar("rtol", rtol, low=0.0, low_inclusive=False)
-    atol = check_scalar("atol", atol, low=0.0, low_inclusive=False)
-
-    def flow(theta: np.ndarray, h: float) -> np.ndarray:
-        theta = check_array("theta", theta, ndim=1, nonempty=True)
-        h = check_scalar("h", h, low=0.0)
-        if h == 0.0:
-            return theta.copy()
-        sol = solve_ivp(_checked_rhs(grad, "grad", -1.0, theta.shape), (0.0, h), theta,
-                        method="DOP853", rtol=rtol, atol=atol)
-        if not sol.success:  # pragma: no cover - smooth flows over short times succeed
-            raise ValueError(f"integration failed: {sol.message}")
-        return sol.y[:, -1]
-
-    return flow
-
-
-def true_local_errors(flow: FlowMap, theta: object, h: object) -> np.ndarray:
-    """The true local error ‖φ_{h_k}(θ_k) − θ_{k+1}‖ of every step of a run.
-
-    Parameters
-    ----------
-    flow : callable
-        ``flow(theta, h)``, the exact flow (:func:`quadratic_flow_map` or
-        :func:`numerical_flow_map`).
-    theta : array_like, shape (n + 1, d)
-        The run's points θ_0, …, θ_n.
-    h : array_like, shape (n,)
-        The flow time each step claims to advance (the learning rate of
-        gradient descent and of scalar RMSprop, the accepted step of a solver).
-
-    Returns
-    -------
-    numpy.ndarray, shape (n,)
-
-    Notes
-    -----
-    This is the error a step makes starting from its own (already inexact)
-    point; it is the quantity an error controller is meant to keep below its
-    tolerance.  For a per-coordinate rule (RMSprop (b), sign descent) there is
-    no single flow time per step, and the measure does not apply.  Derived in
-    chapter 1.
-    """
-    flow = check_callable("flow", flow)
-    theta = check_array("theta", theta, ndim=2, nonempty=True)
-    h = check_array("h", h, shape=(theta.shape[0] - 1,), nonnegative=True)
-    d = theta.shape[1]
-    return np.array([float(np.linalg.norm(check_returned("flow", flow(theta[k], float(h[k])), shape=(d,))
-                                          - theta[k + 1])) for k in range(h.size)])
 
 
 def _loss_gap_fn(problem: object) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:

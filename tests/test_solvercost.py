@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from lrtheory import adaptive, odecontrol, solvercost
+from lrtheory import adaptive, localerror, odecontrol, solvercost
 from lrtheory.problems import quadratic, rosenbrock
 from lrtheory.protocol import log_grid
 
@@ -16,9 +16,9 @@ A = np.array([[C, -S], [S, C]]) @ np.diag([1.0, 30.0]) @ np.array([[C, S], [-S, 
 
 def test_flow_maps_agree_with_expm_and_scipy():
     b = np.array([0.3, -0.2])
-    exact = solvercost.quadratic_flow_map(A, b)
+    exact = localerror.quadratic_flow_map(A, b)
     p = quadratic(A, b)
-    num = solvercost.numerical_flow_map(p.grad)
+    num = localerror.numerical_flow_map(p.grad)
     th = np.array([0.9, 0.7])
     star = np.linalg.solve(A, b)
     for h in (0.0, 0.01, 0.3):
@@ -31,10 +31,10 @@ def test_true_local_error_of_gd_on_a_line_is_the_closed_form():
     """|e^{-x} - (1 - x)| |theta| with x = h*lambda: 0.568 of the leading term at the edge x = 2."""
     lam = 4.0
     p = quadratic(np.array([[lam]]))
-    flow = solvercost.quadratic_flow_map(np.array([[lam]]))
+    flow = localerror.quadratic_flow_map(np.array([[lam]]))
     for x in (0.1, 1.0, 2.0):
         run = adaptive.run_adaptive(p.grad, [0.7], "gd", x / lam, 5)
-        err = solvercost.true_local_errors(flow, run.theta, run.lrs)
+        err = localerror.true_local_errors(flow, run.theta, run.lrs)
         want = abs(np.exp(-x) - (1 - x)) * np.abs(run.theta[:-1, 0])
         np.testing.assert_allclose(err, want, rtol=1e-12)
         leading = np.array([odecontrol.euler_local_error(p.grad, p.hess, th, x / lam) for th in run.theta[:-1]])
@@ -111,11 +111,11 @@ def test_best_costs_extends_the_grid_to_an_outside_optimum():
 @pytest.mark.parametrize(
     "call,exc,name",
     [
-        (lambda: solvercost.quadratic_flow_map(-np.eye(2)), ValueError, "A"),
-        (lambda: solvercost.quadratic_flow_map(np.eye(2), [1.0]), ValueError, "b"),
-        (lambda: solvercost.quadratic_flow_map(np.eye(2))(np.zeros(2), -1.0), ValueError, "h"),
-        (lambda: solvercost.numerical_flow_map(3.0), TypeError, "grad"),
-        (lambda: solvercost.true_local_errors(np.sin, np.zeros((3, 2)), np.ones(3)), ValueError, "h"),
+        (lambda: localerror.quadratic_flow_map(-np.eye(2)), ValueError, "A"),
+        (lambda: localerror.quadratic_flow_map(np.eye(2), [1.0]), ValueError, "b"),
+        (lambda: localerror.quadratic_flow_map(np.eye(2))(np.zeros(2), -1.0), ValueError, "h"),
+        (lambda: localerror.numerical_flow_map(3.0), TypeError, "grad"),
+        (lambda: localerror.true_local_errors(np.sin, np.zeros((3, 2)), np.ones(3)), ValueError, "h"),
         (lambda: solvercost.descent_gaps("x", [0.0, 0.0], "gd", [0.1], 3), TypeError, "problem"),
         (lambda: solvercost.descent_gaps(rosenbrock(), [-1.0, 1.0], "adam", [0.1], 3), ValueError, "method"),
         (lambda: solvercost.descent_gaps(rosenbrock(), [-1.0, 1.0], "gd", [], 3), ValueError, "lrs"),
