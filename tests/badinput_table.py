@@ -344,6 +344,7 @@ EXAMPLES: dict[str, Example] = {
     # plotting
     "plotting.subplots": ex(lambda: dict(nrows=1, ncols=1, width=3.0, height=2.0)),
     "plotting.color": ex(lambda: dict(i=0)),
+    "plotting.use_book_style": ex(lambda: dict(figure_format="svg")),
     "plotting.legend_outside": ex(lambda: dict(ax=axes(), ncol=1)),
     "plotting.glue_figure": ex(lambda: dict(key="k", fig=figure()), free_text=("key",),),
     "plotting.errorbar_comparison": ex(lambda: dict(ax=axes(), comparison=comparison(), metric="val_loss",
