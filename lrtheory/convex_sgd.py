@@ -6,7 +6,7 @@ need many runs of SGD on a problem whose minimum is known exactly.  This module
 has
 
 * :class:`LinearProblem` and :func:`make_problem`: ℓ2-regularised logistic
-  regression, or the absolute loss |1 − y θ·x| (least absolute deviations fit
+  regression, or the absolute loss abs(1 − y θ·x) (least absolute deviations fit
   of ±1 labels, Lipschitz and non-smooth, with no exact fit), on one of the
   book's data sets, optionally with unit-length feature rows and a box domain;
 * :func:`solve_problem`: the exact minimum L* and a minimiser θ* from scipy
@@ -49,7 +49,7 @@ class LinearProblem:
     ----------
     name : str
     loss : {"logistic", "absolute"}
-        log(1 + exp(−y θ·x)) or |1 − y θ·x|.
+        log(1 + exp(−y θ·x)) or abs(1 − y θ·x).
     X : numpy.ndarray, shape (n, d)
         Features, the last column the bias input.
     y : numpy.ndarray, shape (n,)

@@ -98,12 +98,13 @@ def optimal_last_weight(steps: Any, grad_norms: Any, radius: float) -> tuple[flo
     .. math:: F(w) = \\frac{R^2}{2(P+w)} + \\frac12\\sum_{t=1}^{T-1}\\frac{c_t}{s_t+w}
               + \\frac{G_T^2}{2}\\,w ,
 
-    a convex function of w whose derivative increases from −∞ (when
-    η_{T−1} > 0) to G_T²/2; its root is found by :func:`scipy.optimize.brentq`
-    on log w, inside [w_hi·10⁻¹⁸, w_hi] with w_hi = √(R² + Σ c_t)/G_T, where the
-    derivative is already ≥ 0.  If η_{T−1} = 0 the infimum may sit at w → 0;
-    then w* = 0 and F is evaluated with the convention 0/0 = 0.  For T = 1,
-    w* = R/G_1 and the bound is R G_1.  Derived in chapter 2.
+    a convex function of w whose derivative increases from −∞ to G_T²/2 (the
+    last positive update has an empty tail s_t = 0, or P = 0, so some term grows
+    like 1/w at 0); its root is found by :func:`scipy.optimize.brentq` on log w,
+    inside [w_hi·10⁻¹⁸, w_hi] with w_hi = √(R² + Σ c_t)/G_T, where the
+    derivative is already ≥ 0.  (Should rounding leave the derivative ≥ 0 at
+    the lower end, w* = 0 is returned.)  For T = 1, w* = R/G_1 and the bound is
+    R G_1.  Derived in chapter 2.
     """
     from scipy.optimize import brentq
 
