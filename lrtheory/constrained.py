@@ -28,12 +28,13 @@ __all__ = [
     "project_nonnegative",
     "project_simplex",
     "project_simplex_reference",
+    "em_mixture_update",
     "pgd_nonnegative_update",
     "pgd_simplex_update",
     "run_constrained",
 ]
 
-METHODS: tuple[str, ...] = ("eg", "normalized_eg", "pgd_nonnegative", "pgd_simplex")
+METHODS: tuple[str, ...] = ("eg", "normalized_eg", "pgd_nonnegative", "pgd_simplex", "em_mixture")
 """Names accepted by :func:`run_constrained`."""
 
 
@@ -262,11 +263,44 @@ def pgd_simplex_update(theta: object, grad: object, lr: float) -> np.ndarray:
     return project_simplex(theta - lr * grad)
 
 
+def em_mixture_update(theta: object, grad: object, lr: float = 0.0) -> np.ndarray:
+    """One EM step for mixture weights, w ← w ⊙ (−∇L(w)) (``lr`` is unused: EM has no parameter).
+
+    Parameters
+    ----------
+    theta : array_like, shape (d,)
+        Current weights on the simplex.
+    grad : array_like, shape (d,)
+        ∇L(w) of the mixture negative log-likelihood L(w) = −mean_n log Σ_k w_k p_k(x_n),
+        i.e. −mean_n p_k(x_n) / Σ_j w_j p_j(x_n).
+    lr : float, optional
+        Ignored; accepted so that :func:`run_constrained` can run EM like the other updates.
+
+    Returns
+    -------
+    numpy.ndarray
+        w_k · mean_n [w_k-responsibility / w_k]: the new weights (they sum to one
+        because Σ_k w_k ∂_k L(w) = −1 on the simplex).
+
+    Notes
+    -----
+    Normalised EG at η = 1 is w_k e^{r_k} / Σ_j w_j e^{r_j} with r = −∇L; to first
+    order in r − 1 this is w_k r_k, the EM step. Derived in chapter 4.
+    """
+    theta = check_array("theta", theta, ndim=1)
+    grad = check_array("grad", grad, ndim=1)
+    if grad.shape != theta.shape:
+        raise ValueError("grad must have the shape of theta")
+    check_scalar("lr", lr, low=0.0)
+    return theta * (-grad)
+
+
 _UPDATES: dict[str, Callable[[object, object, float], np.ndarray]] = {
     "eg": eg_update,
     "normalized_eg": normalized_eg_update,
     "pgd_nonnegative": pgd_nonnegative_update,
     "pgd_simplex": pgd_simplex_update,
+    "em_mixture": em_mixture_update,
 }
 
 

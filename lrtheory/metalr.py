@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from ._validation import check_callable, check_choice, check_int
+from ._validation import check_callable, check_choice, check_int, check_scalar
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -52,10 +52,15 @@ class TrainHistory:
     grad_cos, update_cos, signal_cos : numpy.ndarray
         The cosines described in the module docstring (``nan`` at step 0).
     final_train_loss, test_accuracy : float
-        Full-batch training loss and test accuracy after the run (``nan`` /
-        chance level after a divergence).
+        Full-batch training loss and test accuracy after the run (``nan`` if
+        the loss became non-finite; measured, and flagged by ``diverged``, if
+        it only grew past the divergence threshold).
     diverged : bool
-        Whether the loss became non-finite.
+        The protocol's rule (:func:`lrtheory.protocol.diverged`): some
+        recorded loss is non-finite or exceeds ``divergence_factor`` times the
+        initial full-batch training loss.
+    initial_train_loss : float
+        Full-batch training loss before the first step.
     """
 
     loss: np.ndarray
@@ -67,6 +72,7 @@ class TrainHistory:
     final_train_loss: float
     test_accuracy: float
     diverged: bool
+    initial_train_loss: float = math.nan
     extra: dict[str, Any] = field(default_factory=dict)
     """Room for a caller's own records (unused by :func:`train_classifier`). Derived in chapter 4."""
 
@@ -155,6 +161,7 @@ def train_classifier(
     batch_size: int = 64,
     seed: int,
     hidden: int = 32,
+    divergence_factor: float = 10.0,
 ) -> TrainHistory:
     """Train a classifier with mini-batch steps and record step sizes and step agreement.
 
@@ -174,6 +181,9 @@ def train_classifier(
         Seed of the initial weights and of the batch order.
     hidden : int, optional
         Hidden width of the MLP.
+    divergence_factor : float, optional
+        The protocol's divergence multiple (default 10): a run whose recorded
+        mini-batch or final loss exceeds it times the initial loss has diverged.
 
     Returns
     -------
@@ -191,15 +201,19 @@ def train_classifier(
     import torch.nn.functional as F
 
     from .experiments import torch_generator
+    from .protocol import diverged as protocol_diverged
 
     num_steps = check_int("num_steps", num_steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     check_callable("make_optimizer", make_optimizer)
+    divergence_factor = check_scalar("divergence_factor", divergence_factor, low=1.0, low_inclusive=False)
     X, y = data.X_train, data.y_train
     model = make_classifier(kind, data.num_features, data.num_classes, seed=seed, hidden=hidden,
                             device=X.device, dtype=X.dtype)
     params = [p for p in model.parameters()]
     opt = make_optimizer(params)
+    with torch.no_grad():
+        initial_loss = float(F.cross_entropy(model(X), y))
     gen = torch_generator(seed, device="cpu")
     n = X.shape[0]
     rec = {k: np.full(num_steps, np.nan) for k in
@@ -245,7 +259,12 @@ def train_classifier(
         if not math.isfinite(final_loss):
             diverged = True
             final_loss = math.nan
-    return TrainHistory(final_train_loss=final_loss, test_accuracy=acc, diverged=diverged, **rec)
+    if not diverged and math.isfinite(initial_loss) and initial_loss > 0:
+        recorded = rec["loss"][np.isfinite(rec["loss"])]
+        diverged = bool(protocol_diverged(np.concatenate([[initial_loss], recorded, [final_loss]]),
+                                          factor=divergence_factor))
+    return TrainHistory(final_train_loss=final_loss, test_accuracy=acc, diverged=diverged,
+                        initial_train_loss=initial_loss, **rec)
 
 
 def _current_lrs(opt: Any) -> "torch.Tensor | None":
