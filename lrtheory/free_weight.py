@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_array, check_int, check_scalar
-from .bounds import _check_norms, _check_radius, _ratio, tail_sums
+from .bounds import _check_lr_norms, _check_norms, _check_radius, _ratio, tail_sums
 
 __all__ = [
     "optimal_last_weight",
@@ -279,10 +279,7 @@ def refined_last_iterate_bound(lr: Any, grad_norms: Any, radius: float) -> float
     schedules; chapter 2 proves it).  A term with S_{k+1} = 0 < η_k is
     infinite.  Derived in chapter 2.
     """
-    lr = check_array("lr", lr, ndim=1, nonnegative=True)
-    g = _check_norms(grad_norms)
-    if lr.shape != g.shape:
-        raise ValueError(f"lr and grad_norms must have the same length, got {lr.shape[0]} and {g.shape[0]}")
+    lr, g = _check_lr_norms(lr, grad_norms)
     radius = _check_radius(radius)
     S = tail_sums(lr)
     if S[0] == 0:

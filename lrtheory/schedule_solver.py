@@ -98,7 +98,11 @@ def optimal_combined_schedule(grad_norms: Any, radius: float) -> np.ndarray:
     R²/(2S_1) + a_1 S_1/2, least at S_1 = R/√a_1; then
     S_{t+1} = S_t (1 + a_{t+1}/G_t²)^{-1/2} and η*_t = S_t − S_{t+1}.
     The problem is convex (each term is quadratic-over-linear), so this is
-    the global minimum.  Derived in chapter 2.
+    the global minimum.  The bound is on θ_T, which the first T − 1 entries
+    produce; the last entry is the bound's free weight
+    (:func:`lrtheory.free_weight.optimal_last_weight`), (1 + √2) times the
+    entry before it for constant G, and a training run should not take it as
+    a step.  Derived in chapter 2.
     """
     g = _check_norms(grad_norms, positive=True)
     radius = _check_radius(radius)
@@ -328,7 +332,11 @@ def refined_schedule_from_norms(
     Notes
     -----
     R is unknown in practice; since each of these schedules is R times a shape,
-    normalising the peak and tuning it replaces knowing R.  Derived in chapter 2.
+    normalising the peak and tuning it replaces knowing R.  With
+    ``method="optimal"`` the last entry is the bound's free weight, not an
+    update: a run of N updates should pass norms of length N + 1 (or drop the
+    last entry), as chapter 2's second edition does with
+    :func:`lrtheory.schedule_runs.refined_shapes`.  Derived in chapter 2.
     """
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
     method = check_choice("method", method, ("optimal", "guess"))
