@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from ._validation import check_callable, check_choice, check_int, check_scalar
+from ._validation import (
+    check_callable,
+    check_choice,
+    check_float_dtype,
+    check_instance,
+    check_int,
+    check_scalar,
+    check_tensor,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -78,7 +86,7 @@ class TrainHistory:
 
 
 def cosine(a: "torch.Tensor", b: "torch.Tensor") -> float:
-    """Cosine of the angle between two flat tensors (``nan`` if either is zero).
+    """Cosine of the angle between two flat tensors (``nan`` if either is zero or not finite).
 
     Parameters
     ----------
@@ -93,6 +101,14 @@ def cosine(a: "torch.Tensor", b: "torch.Tensor") -> float:
     -----
     cos(a, b) = ⟨a, b⟩ / (‖a‖ ‖b‖). Derived in chapter 4.
     """
+    check_tensor("a", a, finite=False, nonempty=True)  # non-finite entries give NaN (documented)
+    check_tensor("b", b, finite=False, nonempty=True)
+    if a.numel() != b.numel():
+        raise ValueError(f"a and b must have the same number of elements, got {a.numel()} and {b.numel()}")
+    a = a if a.is_floating_point() else a.double()
+    b = b if b.is_floating_point() else b.double()
+    if a.dtype != b.dtype:
+        a, b = a.double(), b.double()
     na, nb = float(a.norm()), float(b.norm())
     if na == 0.0 or nb == 0.0 or not (math.isfinite(na) and math.isfinite(nb)):
         return math.nan
@@ -136,6 +152,8 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, seed: int
     num_classes = check_int("num_classes", num_classes, low=2)
     hidden = check_int("hidden", hidden, low=1)
     seed = check_int("seed", seed, low=0)
+    dtype = check_float_dtype("dtype", dtype, torch.float32)
+    dev = get_device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if kind == "logistic":
@@ -143,7 +161,7 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, seed: int
         else:
             model = torch.nn.Sequential(torch.nn.Linear(num_features, hidden), torch.nn.Tanh(),
                                         torch.nn.Linear(hidden, num_classes))
-    return model.to(device=get_device(device), dtype=dtype or torch.float32)
+    return model.to(device=dev, dtype=dtype)
 
 
 def _flat(tensors: Iterable["torch.Tensor"]) -> "torch.Tensor":
@@ -200,9 +218,11 @@ def train_classifier(
     import torch
     import torch.nn.functional as F
 
+    from .datasets import TensorSplit
     from .experiments import torch_generator
     from .protocol import diverged as protocol_diverged
 
+    check_instance("data", data, TensorSplit)
     num_steps = check_int("num_steps", num_steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     check_callable("make_optimizer", make_optimizer)
@@ -211,7 +231,7 @@ def train_classifier(
     model = make_classifier(kind, data.num_features, data.num_classes, seed=seed, hidden=hidden,
                             device=X.device, dtype=X.dtype)
     params = [p for p in model.parameters()]
-    opt = make_optimizer(params)
+    opt = check_instance("the value returned by make_optimizer", make_optimizer(params), torch.optim.Optimizer)
     with torch.no_grad():
         initial_loss = float(F.cross_entropy(model(X), y))
     gen = torch_generator(seed, device="cpu")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from ._validation import check_array, check_callable, check_int, check_scalar
+from ._validation import check_array, check_callable, check_instance, check_int, check_scalar
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -102,6 +102,9 @@ def lbfgs_optimum(data: "TensorSplit", *, tol: float = 1e-11, max_iter: int = 20
 
     tol = check_scalar("tol", tol, low=0.0, low_inclusive=False)
     max_iter = check_int("max_iter", max_iter, low=1)
+    from .datasets import TensorSplit
+
+    check_instance("data", data, TensorSplit)
     X = data.X_train.detach().cpu().double().numpy()
     y = data.y_train.detach().cpu().numpy()
     n, d = X.shape
@@ -188,6 +191,9 @@ def train_long(data: "TensorSplit", make_optimizer: Callable[[list], Any], num_s
     from .metalr import _current_lrs, make_classifier
     from .protocol import diverged as protocol_diverged
 
+    from .datasets import TensorSplit
+
+    check_instance("data", data, TensorSplit)
     check_callable("make_optimizer", make_optimizer)
     num_steps = check_int("num_steps", num_steps, low=1)
     eval_every = check_int("eval_every", eval_every, low=1)
@@ -196,7 +202,7 @@ def train_long(data: "TensorSplit", make_optimizer: Callable[[list], Any], num_s
     model = make_classifier("logistic", data.num_features, data.num_classes, seed=seed, device=X.device,
                             dtype=X.dtype)
     params = list(model.parameters())
-    opt = make_optimizer(params)
+    opt = check_instance("the value returned by make_optimizer", make_optimizer(params), torch.optim.Optimizer)
     gen = torch_generator(seed, device="cpu")
     rec: dict[str, list[float]] = {k: [] for k in ("steps", "lr", "train_loss", "train_acc", "test_acc")}
 
@@ -251,7 +257,11 @@ def collapse_step(steps: Any, lr: Any, *, fraction: float = 0.1) -> int | None:
         ``None`` if the rate never falls that far.
     """
     s = check_array("steps", steps, ndim=1)
+    if np.any(s != np.round(s)):
+        raise ValueError("steps must hold whole step numbers")
     r = check_array("lr", lr, ndim=1, finite=False)
+    if np.any(np.isinf(r)):
+        raise ValueError("lr must hold finite rates (nan where none was recorded)")
     if s.shape != r.shape:
         raise ValueError("steps and lr must have the same length")
     fraction = check_scalar("fraction", fraction, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)

@@ -167,6 +167,14 @@ def _apply_axes_style(axes: Any) -> None:
         ax.spines["right"].set_visible(False)
 
 
+def _check_axes(ax: Any) -> Any:
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax
+
+
 def legend_outside(ax: Any, *, ncol: int = 1) -> Any:
     """Place ``ax``'s legend to the right of the axes, outside the plot area.
 
@@ -181,6 +189,7 @@ def legend_outside(ax: Any, *, ncol: int = 1) -> Any:
     -------
     matplotlib.legend.Legend
     """
+    _check_axes(ax)
     ncol = check_int("ncol", ncol, low=1)
     return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=ncol, frameon=False)
 
@@ -262,10 +271,13 @@ def errorbar_comparison(ax: Any, comparison: Any, metric: str, *, label: str | N
 
     from .protocol import Comparison
 
+    _check_axes(ax)
     if not isinstance(comparison, Comparison):
         raise TypeError(f"comparison must be a Comparison, got {type(comparison).__name__}")
     if not isinstance(metric, str):
         raise TypeError(f"metric must be a str, got {type(metric).__name__}")
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
     names = list(comparison.methods)
     if reference is not None and reference not in names:
         raise ValueError(f"reference must be one of {names}, got {reference!r}")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ._validation import check_array, check_choice, check_int, check_scalar
+from ._validation import check_array, check_choice, check_int, check_scalar, check_tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -132,6 +132,16 @@ def optimizer_for(rule: str, params: Any, lr: float, meta: float) -> "torch.opti
     from .optim import EGGainScale, EGStepSize, HypergradientSGD
 
     rule = check_choice("rule", rule, RULES)
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be an iterable of tensors, got {type(params).__name__}")
+    params = list(params)
+    if not params:
+        raise ValueError("params must not be empty")
+    for p in params:
+        if not isinstance(p, dict):  # parameter groups are the optimiser's business
+            check_tensor("params", p, dtype_kind="float")
+    lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
+    meta = check_scalar("meta", meta, low=0.0)
     if rule == "eg_scalar":
         return EGStepSize(params, lr=lr, meta_lr=meta, per_coordinate=False)
     if rule == "eg_coordinate":

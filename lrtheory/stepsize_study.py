@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ._validation import check_choice, check_int
+from ._validation import check_choice, check_instance, check_int, check_scalar
 from .stepsize_grid import RULE_LABELS, RULES, GridResult, train_grid
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -121,9 +121,11 @@ def study_rule(rule: str, kind: str, data: "TensorSplit", lrs: "LogGrid", metas:
     -------
     RuleStudy
     """
+    from .datasets import TensorSplit
     from .protocol import LogGrid, SeedPlan
 
     rule = check_choice("rule", rule, RULES)
+    check_instance("data", data, TensorSplit)
     if not isinstance(lrs, LogGrid) or not isinstance(metas, LogGrid):
         raise TypeError("lrs and metas must be LogGrid (lrtheory.protocol.log_grid)")
     if not isinstance(plan, SeedPlan):
@@ -178,12 +180,17 @@ class BaselineResult:
 
     def worst(self, metric: str) -> np.ndarray:
         """Worst over the swept grid, per seed."""
-        x = self.swept[metric]
+        x = self._metric(metric)
         return x.min(axis=0) if "acc" in metric else x.max(axis=0)
 
     def median(self, metric: str) -> np.ndarray:
         """Median over the swept grid, per seed."""
-        return np.median(self.swept[metric], axis=0)
+        return np.median(self._metric(metric), axis=0)
+
+    def _metric(self, metric: str) -> np.ndarray:
+        if not isinstance(metric, str) or metric not in self.swept:
+            raise ValueError(f"metric must be one of {sorted(self.swept)}, got {metric!r}")
+        return self.swept[metric]
 
 
 def make_baseline(name: str, value: float | None) -> Callable[[Any, float], Any]:
@@ -202,7 +209,7 @@ def make_baseline(name: str, value: float | None) -> Callable[[Any, float], Any]
     import torch
 
     name = check_choice("name", name, tuple(BASELINE_ARGS))
-    kw = {} if value is None else {BASELINE_ARGS[name]: float(value)}
+    kw = {} if value is None else {BASELINE_ARGS[name]: check_scalar("value", value, low=0.0, low_inclusive=False)}
 
     def factory(params: Any, lr: float) -> Any:
         if name == "DoG":
@@ -246,7 +253,17 @@ def run_baselines(kind: str, data: "TensorSplit", lrs: "LogGrid", seeds: Sequenc
     from .batched import train_seeds
     from .sweeps import make_classifier
 
+    from .datasets import TensorSplit
+    from .protocol import LogGrid, check_seeds
+
     kind = check_choice("kind", kind, ("logreg", "mlp"))
+    check_instance("data", data, TensorSplit)
+    check_instance("lrs", lrs, LogGrid)
+    seeds = check_seeds("seeds", seeds)
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise TypeError(f"names must be a sequence of baseline names, got {type(names).__name__}")
+    for name in names:
+        check_choice("names", name, tuple(BASELINE_ARGS))
 
     def make_model(seed: int) -> Any:
         return make_classifier(kind, data.num_features, data.num_classes, hidden=hidden, seed=seed,
@@ -294,7 +311,17 @@ def heatmap(ax: Any, study: RuleStudy, metric: str, *, stat: str = "median", bas
     """
     import matplotlib.colors as mcolors
 
+    from .plotting import _check_axes
+
+    _check_axes(ax)
+    check_instance("study", study, RuleStudy)
     check_choice("stat", stat, ("median", "worst"))
+    if baselines is not None and not (isinstance(baselines, dict)
+                                      and all(isinstance(b, BaselineResult) for b in baselines.values())):
+        raise TypeError("baselines must be a dict of name to BaselineResult (from run_baselines)")
+    for nm, lim in (("vmin", vmin), ("vmax", vmax)):
+        if lim is not None:
+            check_scalar(nm, lim)
     x = study.grid.scored(metric)[:, :, study.n_tune:]
     acc = "acc" in metric
     cell = np.median(x, axis=2) if stat == "median" else (x.min(axis=2) if acc else x.max(axis=2))
