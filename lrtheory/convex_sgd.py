@@ -67,6 +67,22 @@ class LinearProblem:
     l2: float = 0.0
     box: float | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {type(self.name).__name__}")
+        check_choice("loss", self.loss, LOSSES)
+        X = check_array("X", self.X, ndim=2)
+        if X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"X must hold at least one example and one feature, got shape {X.shape}")
+        y = check_array("y", self.y, shape=(X.shape[0],))
+        if not np.all(np.abs(y) == 1):
+            raise ValueError("y must hold labels -1 and +1")
+        check_scalar("l2", self.l2, low=0.0)
+        if self.box is not None:
+            check_scalar("box", self.box, low=0.0, low_inclusive=False)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+
     @property
     def dim(self) -> int:
         """d, the number of parameters."""
@@ -126,8 +142,9 @@ def make_problem(data: str, loss: str, *, l2: float = 0.0, box: float | None = N
     -------
     LinearProblem
     """
-    from .datasets import load_arrays
+    from .datasets import DATASETS, load_arrays
 
+    data = check_choice("data", data, DATASETS)
     loss = check_choice("loss", loss, LOSSES)
     l2 = check_scalar("l2", l2, low=0.0)
     if loss == "absolute" and l2 > 0:
@@ -248,13 +265,18 @@ def _indices(seeds: Sequence[int], n: int, num_steps: int, batch_size: int, samp
     return perms[:, torch.as_tensor(pos)], sizes
 
 
+def _seed_tuple(name: str, seeds: Any) -> tuple[int, ...]:
+    """Seeds as a tuple of non-negative ints (repeats allowed: runs may share a sample order)."""
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__") or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of int, got {type(seeds).__name__}")
+    return tuple(check_int(name, s, low=0) for s in seeds)
+
+
 def _check_run_args(problem, rates, seeds, batch_size, sampling, record_every, theta_star):
     if not isinstance(problem, LinearProblem):
         raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
     r = check_array("rates", rates, ndim=(1, 2), nonnegative=True)
-    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__"):
-        raise TypeError(f"seeds must be a sequence of int, got {type(seeds).__name__}")
-    seeds = tuple(check_int("seeds", s, low=0) for s in seeds)
+    seeds = _seed_tuple("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     if r.ndim == 1:

@@ -49,11 +49,11 @@ __all__ = [
 ]
 
 
-def _check_steps(steps: Any, grad_norms: Any) -> tuple[np.ndarray, np.ndarray]:
-    s = check_array("steps", steps, ndim=1, nonnegative=True)
+def _check_steps(steps: Any, grad_norms: Any, name: str = "steps") -> tuple[np.ndarray, np.ndarray]:
+    s = check_array(name, steps, ndim=1, nonnegative=True)
     g = _check_norms(grad_norms)
     if g.shape[0] != s.shape[0] + 1:
-        raise ValueError(f"grad_norms must hold one more entry than steps (G_1..G_T for T - 1 updates), "
+        raise ValueError(f"grad_norms must hold one more entry than {name} (G_1..G_T for T - 1 updates), "
                          f"got {g.shape[0]} and {s.shape[0]}")
     if g[-1] <= 0:
         raise ValueError("grad_norms[-1] (G_T) must be > 0: with G_T = 0 the weight could grow without bound")
@@ -155,7 +155,7 @@ def best_base_rate(shape: Any, grad_norms: Any, radius: float) -> tuple[float, f
     """
     from scipy.optimize import minimize_scalar
 
-    s, g = _check_steps(shape, grad_norms)
+    s, g = _check_steps(shape, grad_norms, "shape")
     radius = _check_radius(radius)
     if s.size == 0 or not np.any(s > 0):
         raise ValueError("shape must hold at least one positive update")

@@ -78,6 +78,12 @@ class LogExtract:
             If no run matches.
         """
         schedule = check_choice("schedule", schedule, ("constant", "wsd", "cosine"))
+        if cooldown is not None:
+            cooldown = check_scalar("cooldown", cooldown, low=0.0, high=1.0)
+        if decay is not None:
+            decay = check_choice("decay", decay, ("linear", "sqrt"))
+        if final_lr is not None:
+            final_lr = check_scalar("final_lr", final_lr, low=0.0, high=1.0)
         rows = [f for f in self.finals if f["schedule"] == schedule
                 and (cooldown is None or abs(f["cooldown"] - cooldown) < 1e-9)
                 and (decay is None or f["decay"] == decay)

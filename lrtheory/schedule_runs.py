@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_scalar
+from ._validation import check_array, check_choice, check_int, check_scalar
 from .bounds import average_bound, combined_bound, last_iterate_bound, weighted_average_bound
 from .convex_sgd import LinearProblem, run_sgd
 from .free_weight import best_base_rate
@@ -116,10 +116,14 @@ def bounds_hold(problem: LinearProblem, theta_star: Any, L_star: float, shapes: 
     also applied as a last step, which the bound on θ_T does not cover: the
     record of θ_{T+1} shows what that step does.
     """
-    seeds = tuple(check_int("seeds", s, low=0) for s in seeds)
+    from .protocol import check_seeds
+
+    if not isinstance(problem, LinearProblem):
+        raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
+    seeds = check_seeds("seeds", seeds)
     if len(seeds) < 2:
         raise ValueError("seeds must hold at least two seeds (for an interval)")
-    theta_star = check_array("theta_star", theta_star, ndim=1)
+    theta_star = check_array("theta_star", theta_star, shape=(problem.dim,))
     L_star = check_scalar("L_star", L_star)
     G = check_scalar("grad_norm", grad_norm, low=0.0, low_inclusive=False)
     Rc = check_scalar("domain_radius", domain_radius, low=0.0, low_inclusive=False)
@@ -228,8 +232,12 @@ class ScheduleRun:
         self.problem = problem
         self.L_star = check_scalar("L_star", L_star)
         self.shape = check_array("shape", shape, ndim=1, nonnegative=True)
-        self.batch_size = check_int("batch_size", batch_size, low=1)
-        self.sampling = sampling
+        if self.shape.size < 1 or not np.any(self.shape > 0):
+            raise ValueError("shape must hold at least one update with a positive rate")
+        self.batch_size = check_int("batch_size", batch_size, low=1, high=problem.X.shape[0])
+        self.sampling = check_choice("sampling", sampling, ("epochs", "replacement"))
+        if isinstance(prefetch, (str, bytes)) or not hasattr(prefetch, "__iter__"):
+            raise TypeError(f"prefetch must be a sequence of float, got {type(prefetch).__name__}")
         self.prefetch = tuple(check_scalar("prefetch", v, low=0.0, low_inclusive=False) for v in prefetch)
         self._cache: dict[tuple[float, tuple[int, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self.calls = 0
@@ -245,8 +253,10 @@ class ScheduleRun:
             self._cache[v, seeds] = (np.where(dv, np.nan, gv), dv)
 
     def __call__(self, value: float, seeds: Sequence[int]) -> dict[str, np.ndarray]:
+        from .protocol import check_seeds
+
         value = check_scalar("value", value, low=0.0, low_inclusive=False)
-        seeds = tuple(check_int("seeds", s, low=0) for s in seeds)
+        seeds = check_seeds("seeds", seeds)
         if (value, seeds) not in self._cache:
             todo = [value] + [v for v in self.prefetch if v != value and (v, seeds) not in self._cache]
             self._train(todo, seeds)
@@ -262,7 +272,8 @@ def parabolic_argmin(values: Any, scores: Any) -> float:
     values : array_like, shape (n,)
         Increasing positive grid values (n ≥ 3).
     scores : array_like, shape (n,)
-        Their scores (lower is better; ``nan`` for diverged points).
+        Their scores (lower is better; ``nan`` or ``inf`` for diverged points,
+        at least one finite).
 
     Returns
     -------
@@ -272,9 +283,14 @@ def parabolic_argmin(values: Any, scores: Any) -> float:
     """
     v = check_array("values", values, ndim=1)
     s = check_array("scores", scores, ndim=1, finite=False)
-    if v.size < 3 or v.shape != s.shape or np.any(v <= 0) or np.any(np.diff(v) <= 0):
-        raise ValueError("values must be >= 3 increasing positive numbers, one score each")
-    i = int(np.nanargmin(s))
+    if v.size < 3 or np.any(v <= 0) or np.any(np.diff(v) <= 0):
+        raise ValueError("values must be >= 3 increasing positive numbers")
+    if s.shape != v.shape:
+        raise ValueError(f"scores must hold one score per value ({v.size}), got shape {s.shape}")
+    s = np.where(np.isnan(s), np.inf, s)
+    if not np.any(np.isfinite(s)):
+        raise ValueError("scores must hold at least one finite score")
+    i = int(np.argmin(s))
     if i == 0 or i == v.size - 1 or not np.all(np.isfinite(s[i - 1:i + 2])):
         return float(v[i])
     x = np.log(v[i - 1:i + 2])
@@ -374,15 +390,20 @@ def schedule_comparison(problem: LinearProblem, L_star: float, theta_star: Any, 
     (edge extension included) and evaluates it on the evaluation seeds.  Each
     shape's grid is trained in one batched call.
     """
-    from .protocol import SeedPlan, compare_methods, tune
+    from .protocol import LogGrid, SeedPlan, check_seeds, compare_methods, tune
 
     if not isinstance(plan, SeedPlan):
         raise TypeError(f"plan must be a SeedPlan, got {type(plan).__name__}")
-    first_seeds = tuple(check_int("first_seeds", s, low=0) for s in first_seeds)
+    if not isinstance(grid, LogGrid):
+        raise TypeError(f"grid must be a LogGrid, got {type(grid).__name__}")
+    first_seeds = check_seeds("first_seeds", first_seeds)
     if len(first_seeds) < 2 or set(first_seeds) & (set(plan.tuning) | set(plan.evaluation)):
         raise ValueError("first_seeds must hold at least two seeds, disjoint from the plan's")
     if not isinstance(fixed, Mapping) or "constant" not in fixed:
         raise ValueError("fixed must be a mapping of shapes with a 'constant' entry")
+    if not isinstance(problem, LinearProblem):
+        raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
+    theta_star = check_array("theta_star", theta_star, shape=(problem.dim,))
     runs = {k: ScheduleRun(problem, L_star, v, batch_size=batch_size, prefetch=grid.values)
             for k, v in fixed.items()}
     N = runs["constant"].shape.size
@@ -394,6 +415,6 @@ def schedule_comparison(problem: LinearProblem, L_star: float, theta_star: Any, 
         runs[k] = ScheduleRun(problem, L_star, v, batch_size=batch_size, prefetch=grid.values)
     cmp_ = compare_methods({k: (grid, r) for k, r in runs.items()}, plan, tune_metric="train_gap")
     all_shapes = {k: r.shape for k, r in runs.items()}
-    R = float(np.linalg.norm(check_array("theta_star", theta_star, ndim=1)))
+    R = float(np.linalg.norm(theta_star))
     return ScheduleStudy(cmp_, all_shapes, msq, g_hat, predicted_base_rates(all_shapes, g_hat, R),
                          predicted_base_rates(all_shapes, np.ones(N + 1), 1.0), float(first))

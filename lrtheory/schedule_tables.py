@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ._validation import check_array, check_int
+from ._validation import check_array, check_int, check_scalar
 from .bounds import _check_norms, _check_radius, combined_bound
 from .free_weight import best_base_rate, free_end_schedule, optimal_last_weight
 from .schedule_solver import combined_optimum_value, optimal_combined_schedule
@@ -68,7 +68,7 @@ def fixed_shapes(num_steps: int, *, cooldowns: Sequence[float] = (0.2, 0.5)) -> 
     num_steps : int
         N ≥ 1 updates.
     cooldowns : sequence of float, optional
-        Cooldown fractions of the WSD shapes (default 20% and 50%).
+        Cooldown fractions of the WSD shapes (default 20% and 50%; empty: no WSD shape).
 
     Returns
     -------
@@ -76,6 +76,9 @@ def fixed_shapes(num_steps: int, *, cooldowns: Sequence[float] = (0.2, 0.5)) -> 
         Names ``"constant"``, ``"WSD 20%"``, …, ``"cosine"``, ``"linear decay"``.
     """
     N = check_int("num_steps", num_steps, low=1)
+    if isinstance(cooldowns, (str, bytes)) or not isinstance(cooldowns, Sequence):
+        raise TypeError(f"cooldowns must be a sequence of fractions, got {type(cooldowns).__name__}")
+    cooldowns = [check_scalar("cooldowns", c, low=0.0, high=1.0) for c in cooldowns]
     k = np.arange(N)
     out = {"constant": np.asarray(constant_schedule(k, N, 1.0))}
     for c in cooldowns:
@@ -190,6 +193,12 @@ def excess_markdown(excess: Mapping[tuple[str, str], tuple[float, float]]) -> st
     """The table of :func:`excess_over_optimum`: one row per candidate, "formula / tuned" per setting."""
     from .fmt import md_table
 
+    if not isinstance(excess, Mapping) or not excess:
+        raise TypeError("excess must be a non-empty mapping, as returned by excess_over_optimum")
+    for key, val in excess.items():
+        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(val, tuple) and len(val) == 2):
+            raise ValueError("excess must map (setting, candidate) to (formula, tuned), as excess_over_optimum does")
+        check_array("excess", val, ndim=1, finite=False)
     settings = list(dict.fromkeys(s for s, _ in excess))
     names = list(dict.fromkeys(c for _, c in excess))
     head = ["schedule"] + [f"{s} (formula / tuned)" for s in settings]
@@ -217,10 +226,13 @@ def shape_table(horizons: Sequence[int], *, radius: float = 1.0, grad_norm: floa
         excess over the exact minimum; the shape ``"exact optimum"`` is included
         with its own base rate (its peak rate).
     """
+    if isinstance(horizons, (str, bytes)) or not isinstance(horizons, Sequence) or not horizons:
+        raise TypeError(f"horizons must be a non-empty sequence of int, got {type(horizons).__name__}")
+    radius = _check_radius(radius)
     out: dict[int, dict[str, tuple[float, float, float]]] = {}
     for T in horizons:
         T = check_int("horizons", T, low=2)
-        g = np.full(T, check_array("grad_norm", grad_norm, ndim=0).item())
+        g = np.full(T, check_scalar("grad_norm", grad_norm, low=0.0, low_inclusive=False))
         fstar = combined_optimum_value(g, radius)
         row = {}
         for name, shape in fixed_shapes(T - 1, cooldowns=cooldowns).items():
