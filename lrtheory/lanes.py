@@ -11,7 +11,8 @@ parameters is, slice by slice, each lane's own gradient.
 * :func:`stack_models` stacks the parameters of several copies of one model;
   :func:`repeat_lanes` repeats lanes (one start point for several rates);
   :func:`flatten_lanes` gives each lane's parameters as one vector;
-* :func:`lane_losses` gives each lane's mean loss (:data:`LOSSES`) on shared data.
+* :func:`lane_losses` gives each lane's mean loss (:data:`LOSSES`) on shared data, and
+  :func:`lane_metrics` every lane's losses and accuracies on a train/validation/test split.
 
 :mod:`lrtheory.lane_dynamics` runs gradient descent and power iteration in
 every lane at once.  The models are the book's classifiers: an ``nn.Linear``
@@ -32,7 +33,7 @@ from ._validation import check_array, check_int
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["LOSSES", "stack_models", "repeat_lanes", "flatten_lanes", "lane_losses"]
+__all__ = ["LOSSES", "stack_models", "repeat_lanes", "flatten_lanes", "lane_losses", "lane_metrics"]
 
 Params = dict  # dict[str, torch.Tensor], every entry of shape (lanes, ...)
 
@@ -276,3 +277,51 @@ def _per_lane_steps(value: Any, S: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+
+
+def lane_metrics(model: Any, params: Params, data: Any, *, loss: str = "cross_entropy") -> dict[str, np.ndarray]:
+    """Every lane's loss and accuracy on each part of a split (train, validation if any, test).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The architecture.
+    params : dict of str to torch.Tensor
+        Stacked parameters.
+    data : lrtheory.datasets.TensorSplit
+        The split.
+    loss : {"cross_entropy", "mse"}, optional
+        The loss reported as ``<part>_loss``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc`` and, when the
+        split has a validation part, ``val_loss`` and ``val_acc``; one value per lane.
+
+    Notes
+    -----
+    The shape of a protocol run's result (:func:`lrtheory.protocol.compare_methods`).
+    Derived in chapter 3.
+    """
+    import torch
+
+    from .datasets import TensorSplit
+
+    if not isinstance(data, TensorSplit):
+        raise TypeError(f"data must be a TensorSplit, got {type(data).__name__}")
+    plan, _ = _check_params(model, params)
+    kind = _check_loss(loss)
+    parts = [("train", data.X_train, data.y_train), ("test", data.X_test, data.y_test)]
+    if data.X_val is not None:
+        parts.append(("val", data.X_val, data.y_val))
+    out: dict[str, np.ndarray] = {}
+    with torch.no_grad():
+        for name, Xp, yp in parts:
+            _check_data(Xp, yp, params)
+            logits = _forward(plan, params, Xp)
+            S, n, C = logits.shape
+            out[f"{name}_loss"] = _example_losses(kind, logits.reshape(S * n, C), yp.repeat(S)).reshape(
+                S, n).mean(dim=1).double().cpu().numpy()
+            out[f"{name}_acc"] = (logits.argmax(dim=2) == yp[None, :]).double().mean(dim=1).cpu().numpy()
+    return out

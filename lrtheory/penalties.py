@@ -9,7 +9,8 @@ comparing gradients:
 * **mini-batches** (Smith et al. 2021): an epoch of SGD over m batches
   L_1, …, L_m of the loss L = (1/m) Σ_k L_k, averaged over the batch orders,
   follows the flow of L + (γ/4)‖∇L‖² + (γ/4m) Σ_k ‖∇L_k − ∇L‖²;
-  :func:`sgd_noise_penalty` is the last term;
+  :func:`sgd_noise_penalty` is the last term, and :func:`sgd_drift` measures
+  the drift it predicts on a network;
 * **adversarial training** on inputs perturbed by ε ∇_x ℓ (held fixed while
   the parameters move) follows, to first order in ε, the gradient of
   ℓ + (ε/2)‖∇_x ℓ‖²; :func:`adversarial_inputs` makes the inputs and
@@ -25,14 +26,19 @@ Derived in chapter 3; torch is imported inside the functions only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Sequence
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ._validation import check_callable, check_scalar
+import numpy as np
+
+from ._validation import check_array, check_callable, check_int, check_scalar
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["sgd_noise_penalty", "flooded_loss", "adversarial_inputs", "input_gradient_penalty"]
+__all__ = ["sgd_noise_penalty", "SgdDrift", "sgd_drift", "flooded_loss", "adversarial_inputs",
+           "input_gradient_penalty"]
 
 
 def sgd_noise_penalty(batch_losses: Sequence["torch.Tensor"], params: Sequence["torch.Tensor"],
@@ -87,6 +93,137 @@ def sgd_noise_penalty(batch_losses: Sequence["torch.Tensor"], params: Sequence["
     mean = torch.stack(grads).mean(dim=0)
     m = len(grads)
     return (0.25 * lr / m) * sum(torch.dot(g - mean, g - mean) for g in grads)
+
+
+@dataclass(frozen=True)
+class SgdDrift:
+    """Outcome of :func:`sgd_drift`; arrays over (rates, seeds).
+
+    Attributes
+    ----------
+    lrs : numpy.ndarray, shape (G,)
+        The learning rates γ.
+    num_batches : int
+        The number m of batches of the epoch.
+    seeds : tuple of int
+        The seeds (start points).
+    measured : numpy.ndarray, shape (G, S)
+        ‖D‖ with D = (mean over all m! batch orders of the SGD iterate after one
+        epoch) − (the GD iterate after m full-batch steps).
+    predicted : numpy.ndarray, shape (G, S)
+        ‖D̂‖ with D̂ = −(γ²/4) ∇ Σ_k ‖∇L_k − ∇L‖² at the start point.
+    rel_error : numpy.ndarray, shape (G, S)
+        ‖D − D̂‖ / ‖D̂‖.
+    cosine : numpy.ndarray, shape (G, S)
+        cos(D, D̂).
+    displacement : numpy.ndarray, shape (G, S)
+        ‖mean SGD iterate − start‖: the scale of the epoch's whole move.
+
+    Notes
+    -----
+    Derived in chapter 3.
+    """
+
+    lrs: np.ndarray
+    num_batches: int
+    seeds: tuple[int, ...]
+    measured: np.ndarray
+    predicted: np.ndarray
+    rel_error: np.ndarray
+    cosine: np.ndarray
+    displacement: np.ndarray
+
+
+def sgd_drift(make_model: Callable[[int], Any], X: "torch.Tensor", y: "torch.Tensor", *, seeds: Sequence[int],
+              lrs: Sequence[float], num_batches: int, partition_seed: int = 0) -> SgdDrift:
+    """Measure the drift of the mean SGD iterate away from GD after one epoch, against its prediction.
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model(seed)`` returns a seeded classifier (an ``nn.Sequential`` of
+        linear layers and elementwise activations) on ``X``'s device and dtype.
+    X, y : torch.Tensor
+        Training data, shapes ``(n, d)`` and ``(n,)``; the loss is the mean cross-entropy.
+    seeds : sequence of int
+        Start points (initial weights), at least one.
+    lrs : sequence of float
+        Learning rates γ > 0.
+    num_batches : int
+        m, from 2 to 5: the examples are split once, by ``partition_seed``, into m
+        batches of ⌊n/m⌋ (the rest is left out, and L is the mean over the batches).
+    partition_seed : int, optional
+        Seed of the partition.
+
+    Returns
+    -------
+    SgdDrift
+
+    Raises
+    ------
+    TypeError, ValueError
+        For bad arguments, naming the argument.
+
+    Notes
+    -----
+    Every (rate, order, seed) is one lane of
+    :func:`lrtheory.lane_dynamics.gd_lanes` with that order's batches; the
+    average over all m! orders is exact, not a sample. The prediction
+    D̂ = −mγ ∇((γ/4m) Σ_k ‖∇L_k − ∇L‖²) is the SGD-specific part of the
+    modified flow over the epoch's time mγ (:func:`sgd_noise_penalty`); the
+    theory says ‖D − D̂‖/‖D̂‖ = O(γ). Derived in chapter 3.
+    """
+    import torch
+
+    from .batched import cross_entropy_losses
+    from .lane_dynamics import gd_lanes
+    from .lanes import flatten_lanes, repeat_lanes, stack_models
+    from .protocol import check_seeds
+
+    check_callable("make_model", make_model)
+    seeds = check_seeds("seeds", seeds)
+    gam = check_array("lrs", lrs, ndim=1)
+    if gam.size == 0 or np.any(gam <= 0):
+        raise ValueError("lrs must be a non-empty list of positive rates")
+    m = check_int("num_batches", num_batches, low=2, high=5)
+    partition_seed = check_int("partition_seed", partition_seed, low=0)
+    if not isinstance(X, torch.Tensor) or X.dim() != 2 or X.shape[0] < m:
+        raise TypeError("X must be a torch.Tensor of shape (n, d) with n >= num_batches")
+    B = X.shape[0] // m
+    gen = torch.Generator().manual_seed(partition_seed)
+    parts = torch.randperm(X.shape[0], generator=gen)[:m * B].reshape(m, B).to(X.device)
+    used = parts.reshape(-1)
+    Xu, yu = X[used], y[used]
+    local = torch.arange(m * B, device=X.device).reshape(m, B)      # batch k = rows k*B..(k+1)*B-1 of Xu
+    orders = list(itertools.permutations(range(m)))
+    R, S, G = len(orders), len(seeds), gam.size
+    models = [make_model(s) for s in seeds]
+    template, P = models[0], stack_models(models)
+    order_batches = torch.stack([local[list(o)] for o in orders])               # (R, m, B)
+    batches = order_batches.repeat_interleave(S, dim=0).repeat(G, 1, 1)          # lane (g*R + r)*S + s
+    sgd = gd_lanes(template, repeat_lanes(P, G * R), Xu, yu, lr=np.repeat(gam, R * S), num_steps=m,
+                   batches=batches)
+    gd = gd_lanes(template, repeat_lanes(P, G), Xu, yu, lr=np.repeat(gam, S), num_steps=m)
+    f0 = flatten_lanes(template, P).double()
+    mean_sgd = flatten_lanes(template, sgd.params).double().reshape(G, R, S, -1).mean(dim=1)
+    D = mean_sgd - flatten_lanes(template, gd.params).double().reshape(G, S, -1)
+    grads = []
+    for net in models:
+        ps = list(net.parameters())
+        bl = [cross_entropy_losses(net(Xu[local[k]]), yu[local[k]]).mean() for k in range(m)]
+        g = torch.autograd.grad(sgd_noise_penalty(bl, ps, 1.0), ps)
+        grads.append(torch.cat([gi.reshape(-1) for gi in g]).double())
+    gp = torch.stack(grads)                                                        # grad of (1/4m) sum_k
+    scale = torch.as_tensor(-m * gam**2, dtype=torch.float64, device=gp.device)
+    pred = scale[:, None, None] * gp[None]
+    with torch.no_grad():
+        nD = torch.linalg.vector_norm(D, dim=2)
+        nP = torch.linalg.vector_norm(pred, dim=2)
+        rel = torch.linalg.vector_norm(D - pred, dim=2) / nP
+        cos = (D * pred).sum(dim=2) / (nD * nP)
+        disp = torch.linalg.vector_norm(mean_sgd - f0[None], dim=2)
+    to = lambda t: t.cpu().numpy()
+    return SgdDrift(gam, m, seeds, to(nD), to(nP), to(rel), to(cos), to(disp))
 
 
 def flooded_loss(loss: "torch.Tensor", level: float) -> "torch.Tensor":

@@ -18,7 +18,9 @@ every seed, the loss curve of every run at rate γ, and the sharpness of the
 itself unstable, η·λ̃ > 2, would prove nothing).  :func:`loglog_slopes` fits
 the per-seed slopes of log distance against log γ.  :func:`track_sharpness`
 follows the sharpness and the loss along gradient descent (progressive
-sharpening, the edge of stability, the catapult).
+sharpening, the edge of stability, the catapult), and :func:`fixed_time_runs`
+trains several (rate, penalty) configurations to a common time T for the
+protocol's paired comparisons.
 
 Derived and used in chapter 3; torch is imported inside the functions only.
 """
@@ -37,7 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .lanes import Params
 
-__all__ = ["TrajectoryTest", "trajectory_test", "loglog_slopes", "SharpnessTrack", "track_sharpness"]
+__all__ = ["TrajectoryTest", "trajectory_test", "loglog_slopes", "SharpnessTrack", "track_sharpness",
+           "fixed_time_runs"]
 
 
 @dataclass(frozen=True)
@@ -333,3 +336,85 @@ def track_sharpness(model: Any, params: Params, X: "torch.Tensor", y: "torch.Ten
     if num_steps == 0:
         losses[:, 0] = lane_losses(model, cur, X, y, loss=loss)
     return SharpnessTrack(np.array(marks), sharp, losses, cur, div)
+
+
+def fixed_time_runs(make_model: Callable[[int], Any], data: Any, *, seeds: Sequence[int],
+                    configs: dict, time: float, sharpness_iters: int = 100,
+                    desc: str | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Full-batch GD to a common time T for several (rate, penalty) configurations, as protocol runs.
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model(seed)`` returns a seeded classifier on ``data``'s device and dtype.
+    data : lrtheory.datasets.TensorSplit
+        The split; GD runs on its full training part.
+    seeds : sequence of int
+        The evaluation seeds (the same for every configuration: paired).
+    configs : dict of str to (float, float)
+        ``name -> (lr, penalty)``: gradient descent at ``lr`` for ``time / lr``
+        steps on L + (penalty/4)‖∇L‖².
+    time : float
+        The common time T; ``time / lr`` must be a whole number for every configuration.
+    sharpness_iters : int, optional
+        Power iterations of the final sharpness (tolerance 1e-4).
+    desc : str, optional
+        Prefix of the progress bars.
+
+    Returns
+    -------
+    dict of str to dict of str to numpy.ndarray
+        For each configuration, :func:`lrtheory.lanes.lane_metrics` plus
+        ``sharpness`` (λ_max of the training loss at T) and ``diverged``, one
+        value per seed: what a protocol ``run(value, seeds)`` returns.
+
+    Notes
+    -----
+    Configurations with the same rate run in lockstep as lanes of one
+    :func:`lrtheory.lane_dynamics.gd_lanes` call. Derived in chapter 3, where
+    :func:`lrtheory.protocol.compare_methods` reads the results.
+    """
+    from .datasets import TensorSplit
+    from .lane_dynamics import gd_lanes, lane_sharpness
+    from .lanes import lane_metrics, repeat_lanes, stack_models
+    from .protocol import check_seeds
+
+    check_callable("make_model", make_model)
+    if not isinstance(data, TensorSplit):
+        raise TypeError(f"data must be a TensorSplit, got {type(data).__name__}")
+    seeds = check_seeds("seeds", seeds)
+    time = check_scalar("time", time, low=0.0, low_inclusive=False)
+    sharpness_iters = check_int("sharpness_iters", sharpness_iters, low=1)
+    if not isinstance(configs, dict) or not configs:
+        raise TypeError("configs must be a non-empty dict of name -> (lr, penalty)")
+    parsed: dict[str, tuple[float, float, int]] = {}
+    for name, spec in configs.items():
+        if not isinstance(name, str) or not (isinstance(spec, tuple) and len(spec) == 2):
+            raise TypeError(f"configs[{name!r}] must be a (lr, penalty) tuple under a str name")
+        lr = check_scalar(f"configs[{name!r}] lr", spec[0], low=0.0, low_inclusive=False)
+        pen = check_scalar(f"configs[{name!r}] penalty", spec[1], low=0.0)
+        n = time / lr
+        if abs(n - round(n)) > 1e-9 * max(1.0, n) or round(n) < 1:
+            raise ValueError(f"time / lr must be a whole number of steps for configs[{name!r}]")
+        parsed[name] = (lr, pen, int(round(n)))
+    models = [make_model(s) for s in seeds]
+    template, P = models[0], stack_models(models)
+    del models
+    S = len(seeds)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for lr in sorted({v[0] for v in parsed.values()}):
+        names = [k for k, v in parsed.items() if v[0] == lr]
+        pen = np.repeat([parsed[k][1] for k in names], S)
+        run = gd_lanes(template, repeat_lanes(P, len(names)), data.X_train, data.y_train, lr=lr,
+                       num_steps=parsed[names[0]][2], penalty=pen,
+                       desc=f"{desc}: rate {lr:g}" if desc else None)
+        metrics = lane_metrics(template, run.params, data)
+        lam = lane_sharpness(template, run.params, data.X_train, data.y_train, num_iters=sharpness_iters,
+                             tol=1e-4).eigenvalues
+        for j, k in enumerate(names):
+            sl = slice(j * S, (j + 1) * S)
+            res = {m: v[sl].copy() for m, v in metrics.items()}
+            res["sharpness"] = lam[sl].copy()
+            res["diverged"] = run.diverged[sl].copy()
+            out[k] = res
+    return {k: out[k] for k in configs}

@@ -143,3 +143,53 @@ def test_argument_errors():
         P.adversarial_inputs(lambda Z: Z.sum(1), X, -0.1)
     with pytest.raises(ValueError, match="example_loss"):
         P.adversarial_inputs(lambda Z: Z.sum(), X, 0.1)
+
+
+def test_sgd_drift_equals_a_direct_loop():
+    import itertools
+
+    from lrtheory.batched import cross_entropy_losses
+    from lrtheory.experiments import torch_generator
+    from lrtheory.sweeps import make_classifier
+
+    gen = torch_generator(3)
+    X = torch.randn(13, 4, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 3, (13,), generator=gen)
+    make = lambda s: make_classifier("mlp", 4, 3, hidden=5, seed=s, dtype=torch.float64)
+    res = P.sgd_drift(make, X, y, seeds=(0, 2), lrs=[0.05, 0.1], num_batches=3, partition_seed=4)
+    parts = torch.randperm(13, generator=torch.Generator().manual_seed(4))[:12].reshape(3, 4)
+    for j, s in enumerate((0, 2)):
+        for i, lr in enumerate((0.05, 0.1)):
+            ends = []
+            for order in itertools.permutations(range(3)):
+                net = make(s)
+                for k in order:
+                    loss = cross_entropy_losses(net(X[parts[k]]), y[parts[k]]).mean()
+                    grads = torch.autograd.grad(loss, list(net.parameters()))
+                    with torch.no_grad():
+                        for p, g in zip(net.parameters(), grads):
+                            p.sub_(lr * g)
+                ends.append(torch.cat([p.detach().reshape(-1) for p in net.parameters()]))
+            net = make(s)
+            Xu, yu = X[parts.reshape(-1)], y[parts.reshape(-1)]
+            for _ in range(3):
+                grads = torch.autograd.grad(cross_entropy_losses(net(Xu), yu).mean(), list(net.parameters()))
+                with torch.no_grad():
+                    for p, g in zip(net.parameters(), grads):
+                        p.sub_(lr * g)
+            gd = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+            D = torch.stack(ends).mean(0) - gd
+            net = make(s)
+            ps = list(net.parameters())
+            bl = [cross_entropy_losses(net(X[parts[k]]), y[parts[k]]).mean() for k in range(3)]
+            gp = torch.cat([g.reshape(-1) for g in torch.autograd.grad(P.sgd_noise_penalty(bl, ps, lr), ps)])
+            pred = -3 * lr * gp
+            assert res.measured[i, j] == pytest.approx(D.norm().item(), rel=1e-9)
+            assert res.predicted[i, j] == pytest.approx(pred.norm().item(), rel=1e-9)
+            assert res.rel_error[i, j] == pytest.approx(((D - pred).norm() / pred.norm()).item(), rel=1e-9)
+    # and the prediction is good to first order: the error halves with the rate
+    assert np.all(res.rel_error[1] / res.rel_error[0] > 1.6) and np.all(res.rel_error[0] < 0.2)
+    with pytest.raises(ValueError, match="num_batches"):
+        P.sgd_drift(make, X, y, seeds=(0,), lrs=[0.1], num_batches=6)
+    with pytest.raises(ValueError, match="lrs"):
+        P.sgd_drift(make, X, y, seeds=(0,), lrs=[0.0], num_batches=2)

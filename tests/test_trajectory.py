@@ -117,3 +117,41 @@ def test_argument_errors():
     P = L.stack_models([m])
     with pytest.raises(ValueError, match="every"):
         T.track_sharpness(m, P, X, y, lr=0.1, num_steps=3, every=0)
+
+
+def test_fixed_time_runs_match_single_runs():
+    from lrtheory.datasets import TensorSplit
+
+    X, y = _data()
+    data = TensorSplit(X[:20], y[:20], X[20:], y[20:], 3, "toy", X[10:20], y[10:20])
+    configs = {"a": (0.25, 0.0), "b": (0.5, 0.0), "c": (0.25, 0.75)}
+    out = T.fixed_time_runs(_make, data, seeds=(1, 4), configs=configs, time=1.0, sharpness_iters=300)
+    assert list(out) == ["a", "b", "c"]
+    m = _make(0)
+    for name, (lr, pen) in configs.items():
+        P = L.stack_models([_make(1), _make(4)])
+        ref = LD.gd_lanes_reference(m, P, data.X_train, data.y_train, lr=lr, num_steps=int(1.0 / lr), penalty=pen)
+        want = L.lane_metrics(m, ref.params, data)
+        for k, v in want.items():
+            assert np.allclose(out[name][k], v, rtol=1e-10)
+        lam = LD.lane_sharpness(m, ref.params, data.X_train, data.y_train, num_iters=2000, tol=1e-9).eigenvalues
+        assert np.allclose(out[name]["sharpness"], lam, rtol=2e-3)
+        assert not out[name]["diverged"].any()
+    with pytest.raises(ValueError, match="whole"):
+        T.fixed_time_runs(_make, data, seeds=(1,), configs={"a": (0.3, 0.0)}, time=1.0)
+    with pytest.raises(TypeError, match="configs"):
+        T.fixed_time_runs(_make, data, seeds=(1,), configs={}, time=1.0)
+
+
+def test_lane_metrics_match_the_model():
+    from lrtheory.datasets import TensorSplit
+
+    X, y = _data()
+    data = TensorSplit(X[:20], y[:20], X[20:], y[20:], 3, "toy")
+    ms = [_make(0), _make(1)]
+    out = L.lane_metrics(ms[0], L.stack_models(ms), data)
+    assert sorted(out) == ["test_acc", "test_loss", "train_acc", "train_loss"]
+    for i, mm in enumerate(ms):
+        with torch.no_grad():
+            assert out["test_loss"][i] == pytest.approx(torch.nn.functional.cross_entropy(mm(X[20:]), y[20:]).item())
+            assert out["train_acc"][i] == pytest.approx((mm(X[:20]).argmax(1) == y[:20]).double().mean().item())
