@@ -371,7 +371,7 @@ def fixed_time_runs(make_model: Callable[[int], Any], data: Any, *, seeds: Seque
     Notes
     -----
     Configurations with the same rate run in lockstep as lanes of one
-    :func:`lrtheory.lane_dynamics.gd_lanes` call. Derived in chapter 3, where
+    :func:`lrtheory.lane_dynamics.gd_lanes` call (penalised and plain ones apart). Derived in chapter 3, where
     :func:`lrtheory.protocol.compare_methods` reads the results.
     """
     from .datasets import TensorSplit
@@ -402,8 +402,9 @@ def fixed_time_runs(make_model: Callable[[int], Any], data: Any, *, seeds: Seque
     del models
     S = len(seeds)
     out: dict[str, dict[str, np.ndarray]] = {}
-    for lr in sorted({v[0] for v in parsed.values()}):
-        names = [k for k, v in parsed.items() if v[0] == lr]
+    groups = sorted({(v[0], v[1] > 0) for v in parsed.values()})   # plain lanes skip the penalty's cost
+    for lr, penalised in groups:
+        names = [k for k, v in parsed.items() if v[0] == lr and (v[1] > 0) == penalised]
         pen = np.repeat([parsed[k][1] for k in names], S)
         run = gd_lanes(template, repeat_lanes(P, len(names)), data.X_train, data.y_train, lr=lr,
                        num_steps=parsed[names[0]][2], penalty=pen,
