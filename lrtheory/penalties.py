@@ -15,7 +15,7 @@ comparing gradients:
   the parameters move) follows, to first order in ε, the gradient of
   ℓ + (ε/2)‖∇_x ℓ‖²; :func:`adversarial_inputs` makes the inputs and
   :func:`input_gradient_penalty` the penalty;
-* **Flooding** (Ishida et al. 2020) descends |L − b| + b
+* **Flooding** (Ishida et al. 2020) descends ``abs(L − b) + b``
   (:func:`flooded_loss`); once the loss oscillates around the level b, a
   descent step followed by an ascent step moves by −γ²∇²L ∇L, the step of
   the pure penalty (γ/4)‖∇L‖² over the time 2γ of the two steps (Karakida et
@@ -227,7 +227,7 @@ def sgd_drift(make_model: Callable[[int], Any], X: "torch.Tensor", y: "torch.Ten
 
 
 def flooded_loss(loss: "torch.Tensor", level: float) -> "torch.Tensor":
-    """Flooding's loss |L − b| + b (Ishida et al. 2020): descent above the level b, ascent below.
+    """Flooding's loss ``abs(L − b) + b`` (Ishida et al. 2020): descent above the level b, ascent below.
 
     Parameters
     ----------
