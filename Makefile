@@ -9,7 +9,7 @@ MODE   ?= standard
 help:
 	@echo "make test      set up .venv if needed, run unit tests + every chapter (quick mode)"
 	@echo "make book      set up .venv if needed, build the book (MODE=$(MODE)) into _build/html"
-	@echo "make serve     serve _build/html on http://localhost:8000"
+	@echo "make serve     serve _build/html on http://127.0.0.1:8000 (this machine only)"
 	@echo "make test-browser  after make book: every page in headless Chromium, network off"
 	@echo "make bench     benchmark the optimisers against torch.optim"
 	@echo "make chapter CH=chapters/01_rmsprop_ode.md   build one chapter stand-alone"
@@ -32,7 +32,7 @@ test-unit: venv
 	$(BIN)/python -m pytest tests
 
 test-chapters: venv
-	LRTHEORY_MODE=quick $(BIN)/python -m pytest -n 2 --dist loadfile chapters appendix
+	LRTHEORY_MODE=quick $(BIN)/python -m pytest -n 2 --dist loadfile chapters appendix reading_guide.md
 
 # jupyter-cache does not know about LRTHEORY_MODE: drop the cache when the mode changes.
 book: venv
@@ -59,7 +59,7 @@ book-clean:
 	rm -rf _build
 
 serve:
-	$(BIN)/python -m http.server --directory _build/html 8000
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
 chapter: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH LRTHEORY_MODE=$(MODE) scripts/build_chapter.sh $(CH)

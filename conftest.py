@@ -1,7 +1,8 @@
 """Root pytest configuration: run the chapters (jupytext MyST markdown) through nbval.
 
 nbval collects ``.ipynb`` files only.  The chapters are stored as MyST
-markdown, so this conftest collects ``chapters/*.md`` and ``appendix/*.md`` files that carry a
+markdown, so this conftest collects ``chapters/*.md``, ``appendix/*.md`` and the reader's
+guide (``reading_guide.md``) when they carry a
 jupytext header and hands them to nbval's own collector, with the notebook
 read through jupytext instead of nbformat.  Each chapter then runs cell by
 cell in a fresh kernel (lax mode: outputs are not compared; the cells'
@@ -28,11 +29,14 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 ROOT = Path(__file__).resolve().parent
 NOTEBOOK_DIRS = (ROOT / "chapters", ROOT / "appendix")
+NOTEBOOK_PAGES = (ROOT / "reading_guide.md",)
 
 
 def is_chapter_notebook(path: Path) -> bool:
-    """True for a MyST-markdown notebook in ``chapters/`` or ``appendix/`` (it has a jupytext kernelspec)."""
-    if path.suffix != ".md" or path.parent.resolve() not in NOTEBOOK_DIRS:
+    """True for a MyST-markdown notebook in ``chapters/``, ``appendix/`` or a listed page (it has a jupytext kernelspec)."""
+    if path.suffix != ".md":
+        return False
+    if path.parent.resolve() not in NOTEBOOK_DIRS and path.resolve() not in NOTEBOOK_PAGES:
         return False
     head = path.read_text(encoding="utf-8")[:2000]
     return head.startswith("---") and "jupytext" in head and "kernelspec" in head

@@ -7,11 +7,23 @@ buttons: for every page that is a notebook, it copies the notebook that
 myst-nb executed during the build (``_build/jupyter_execute/<page>.ipynb``)
 next to the page sources (``_build/html/_sources/<page>.ipynb``) and tells the
 theme about it, before the theme builds its header buttons.
+
+The copy is cleaned for readers (:func:`clean_notebook`): outputs merged back
+from the execution cache when myst-nb saved them without; stderr streams
+dropped (the pages drop them too: progress bars, library warnings); progress-bar
+fragments (carriage-return redraws) reduced to their final state; absolute paths
+of the build machine (the book's folder, the virtual environment, the home
+folder) shortened.  The notebook copies of glued figures
+(:func:`lrtheory.plotting.glue_figure`), which the pages leave out, stay, so the
+downloaded notebook shows its figures where they are made.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +40,7 @@ def _add_ipynb(app: Sphinx, pagename: str, templatename: str, context: dict[str,
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(executed, target)
     _merge_cached_outputs(app, target)
+    _clean(app, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
@@ -51,6 +64,84 @@ def _merge_cached_outputs(app: Sphinx, path: Path) -> None:
     except Exception:  # no cache entry matches: leave the notebook as it is
         return
     nbformat.write(merged, str(path))
+
+
+# --------------------------------------------------------------------------- cleaning
+
+_BAR = re.compile(r"\d+%\|.*\||\d+(?:\.\d+)?(?:it/s|s/it)\]")
+"""A tqdm progress-bar line: ``42%|####  | 21/50 [00:01<00:02, 12.3it/s]``."""
+
+
+def _final_line_state(text: str) -> str:
+    """Text as a terminal would show it: each line only after its last carriage return."""
+    lines = []
+    for line in text.split("\n"):
+        if "\r" in line:
+            line = line.rstrip("\r").rsplit("\r", 1)[-1]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def path_replacements(srcdir: str | Path) -> list[tuple[str, str]]:
+    """(absolute path, shown as) pairs for this machine, longest first."""
+    pairs: list[tuple[str, str]] = []
+    for folder in {p for p in sys.path if p.endswith("site-packages")}:
+        pairs.append((folder.rstrip("/") + "/", "<site-packages>/"))
+    pairs.append((sys.prefix.rstrip("/") + "/", "<venv>/"))
+    pairs.append((str(Path(srcdir).resolve()).rstrip("/") + "/", ""))
+    home = os.path.expanduser("~")
+    if home not in ("", "/", "~"):
+        pairs.append((home.rstrip("/") + "/", "~/"))
+    return sorted(set(pairs), key=lambda p: len(p[0]), reverse=True)
+
+
+def _shorten(text: str, pairs: list[tuple[str, str]]) -> str:
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return text
+
+
+def clean_notebook(nb: Any, srcdir: str | Path) -> Any:
+    """Clean an executed notebook for download, in place; return it.
+
+    Drops stderr streams, reduces progress-bar redraws to their final state and
+    drops lines that are only a progress bar, drops streams left empty, and
+    shortens the build machine's absolute paths in text outputs.  Every other
+    output (figures, notebook copies, tables, Markdown) is kept as it is.
+    """
+    pairs = path_replacements(srcdir)
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                if out.get("name") == "stderr":
+                    continue
+                text = _final_line_state("".join(out.get("text", "")))
+                text = "\n".join(line for line in text.split("\n") if not _BAR.search(line))
+                text = _shorten(text, pairs)
+                if not text.strip():
+                    continue
+                out["text"] = text
+            elif kind in ("display_data", "execute_result"):
+                data = out.get("data", {})
+                for mime in ("text/plain", "text/markdown"):
+                    if isinstance(data.get(mime), str):
+                        data[mime] = _shorten(data[mime], pairs)
+            elif kind == "error":
+                out["traceback"] = [_shorten(line, pairs) for line in out.get("traceback", [])]
+            kept.append(out)
+        cell["outputs"] = kept
+    return nb
+
+
+def _clean(app: Sphinx, path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.write(clean_notebook(nb, app.srcdir), str(path))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -7,11 +7,13 @@ A page writes
 
 and gets, at build time, after every chapter has executed:
 
-* a table of headline results: for every chapter in the table of contents
-  (``chapters/*``), every value the chapter glued with
-  :func:`lrtheory.reproduce.headline` (glue keys ``chN-headline-*``), with the
-  claim, the value as computed in this build, the run mode it was computed in,
-  and the notebook cell that computes it;
+* a table of headline results per chapter (under the chapter's title, linked):
+  for every chapter in the table of contents (``chapters/*``), every value the
+  chapter glued with :func:`lrtheory.reproduce.headline` (glue keys
+  ``chN-headline-*``), with the claim, the value as computed in this build, the
+  run mode it was computed in, and a link to the notebook cell that computes it
+  (``cell [N]``, N its execution count; the anchor ``nb-cell-N`` comes from
+  ``_ext/reading_path.py``);
 * a table of run times: the execution time of each chapter in this build
   (from myst-nb's execution record), and the times for the other run modes
   when a timings file (``reproduce_timings.json``, written by
@@ -92,7 +94,10 @@ def read_headlines(folder: Path, docname: str) -> list[dict[str, Any]]:
         for cell in nb.get("cells", []):
             if cell.get("cell_type") != "code":
                 continue
-            code_index += 1
+            # the cell's number is its execution count (In [N]), which the page's anchor
+            # nb-cell-N carries (_ext/reading_path.py); a notebook saved from the cache has
+            # no counts, and in a run from the top the count is the code cell's position
+            code_index = cell.get("execution_count") or code_index + 1
             for out in cell.get("outputs", []):
                 name = out.get("metadata", {}).get("scrapbook", {}).get("name")
                 if name:
@@ -186,16 +191,28 @@ def build_tables(app: Sphinx, fromdoc: str) -> list[nodes.Node]:
         uri = app.builder.get_relative_uri(fromdoc, doc)
         return nodes.reference("", title, internal=True, refuri=uri)
 
-    result_rows: list[list[nodes.Node | str]] = []
+    def cell_link(doc: str, cell: int | None) -> nodes.Node | str:
+        if not cell:
+            return "?"
+        uri = app.builder.get_relative_uri(fromdoc, doc) + f"#nb-cell-{cell}"
+        return nodes.reference("", f"cell [{cell}]", internal=True, refuri=uri)
+
+    results: list[nodes.Node] = []
     time_rows: list[list[nodes.Node | str]] = []
     missing: list[str] = []
     for doc in chapters:
         records = read_headlines(folder, doc)
         if not records:
             missing.append(doc)
-        for r in records:
-            cell = f"code cell {r['cell']}" if r.get("cell") else "?"
-            result_rows.append([link(doc), r.get("claim", r["key"]), r.get("text", "?"), r.get("mode") or "?", cell])
+        else:
+            rows: list[list[nodes.Node | str]] = [
+                [r.get("claim", r["key"]), r.get("text", "?"), r.get("mode") or "?", cell_link(doc, r.get("cell"))]
+                for r in records
+            ]
+            heading = nodes.paragraph(classes=["reproduce-chapter"])
+            heading += nodes.strong("", "", link(doc))
+            results.append(heading)
+            results.append(_table(["Result", "Value", "Mode", "Computed in"], rows, ["reproduce-results"]))
         runtime, method = exec_runtime(env, doc)
         # a cached build may reuse an execution from another mode: trust the mode the values record
         modes_seen = {r.get("mode") for r in records} & set(MODES)
@@ -211,8 +228,8 @@ def build_tables(app: Sphinx, fromdoc: str) -> list[nodes.Node]:
         time_rows.append(row)
 
     out: list[nodes.Node] = []
-    if result_rows:
-        out.append(_table(["Chapter", "Result", "Value", "Mode", "Computed in"], result_rows, ["reproduce-results"]))
+    if results:
+        out.extend(results)
     else:
         out.append(nodes.paragraph(text="No chapter of this build has marked a headline result yet."))
     if missing:

@@ -37,6 +37,9 @@ penalties        the gradient penalties of mini-batches, adversarial training, F
 constrained      exponentiated gradient versus projection (chapter 4)
 constrained_problems  the NNLS and simplex toy problems with reference answers (chapter 4)
 metalr           training runs that record learned step sizes (chapter 4)
+metalr_long      long runs against the exact L-BFGS optimum, clean-test accuracy (chapter 4)
+stepsize_grid    step-size rules on a stacked η0 × γ grid of runs (chapter 4)
+stepsize_study   the robustness study, parameter-free baselines, heat-maps (chapter 4)
 ssl_toy          the scalar SimSiam toy system, solved exactly (chapter 5)
 ssl_data         torch augmentations for 8x8 digits (chapter 5)
 ssl              a small SimSiam with its ablation switches (chapter 5)
@@ -81,6 +84,9 @@ _SUBMODULES = (
     "constrained",
     "constrained_problems",
     "metalr",
+    "metalr_long",
+    "stepsize_grid",
+    "stepsize_study",
     "ssl_toy",
     "ssl_data",
     "ssl",

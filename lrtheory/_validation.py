@@ -17,12 +17,22 @@ from typing import Any, Callable
 
 import numpy as np
 
+# the torch checkers live in their own module (torch is imported only when they are called)
+from ._validation_tensor import _check_shape, _describe, check_float_dtype, check_tensor
+
 __all__ = [
     "check_scalar",
     "check_int",
+    "check_bool",
+    "check_str",
     "check_array",
+    "check_returned",
+    "all_finite",
+    "check_tensor",
     "check_choice",
     "check_callable",
+    "check_instance",
+    "check_float_dtype",
 ]
 
 
@@ -126,16 +136,21 @@ def check_array(
     shape: tuple[int | None, ...] | None = None,
     finite: bool = True,
     nonnegative: bool = False,
+    nonempty: bool = False,
     dtype: Any = float,
+    shape_of: str | None = None,
 ) -> np.ndarray:
-    """Convert ``value`` to a numpy array and check its shape and values.
+    """Convert ``value`` to a numpy array of real numbers and check its shape and values.
 
     Parameters
     ----------
     name : str
         The argument's name, used in the error message.
     value : array_like
-        The value to check.
+        The value to check: a number, a (nested) sequence of numbers or an
+        array of integers or floats.  Complex numbers, strings (also numeric
+        ones such as ``"0.1"``), booleans, ``None`` and object arrays are
+        refused, so that nothing is cast silently.
     ndim : int or tuple of int, optional
         Allowed number(s) of dimensions.
     shape : tuple of (int or None), optional
@@ -144,8 +159,13 @@ def check_array(
         Refuse NaN and infinite entries (default ``True``).
     nonnegative : bool, optional
         Refuse negative entries.
+    nonempty : bool, optional
+        Refuse an array with no entries.
     dtype : data-type, optional
         The dtype to convert to (default ``float``).
+    shape_of : str, optional
+        The name of the argument whose shape ``shape`` is, for the message
+        (``"grad must have the shape of theta, (2,), got (3,)"``).
 
     Returns
     -------
@@ -155,28 +175,91 @@ def check_array(
     Raises
     ------
     TypeError
-        If ``value`` cannot be converted to a numeric array.
+        If ``value`` is not an array of real numbers.
     ValueError
         If the shape or the values are not allowed.
     """
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be array-like of numbers, got {_describe(value)}")
     try:
-        arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as exc:
+        raw = value if isinstance(value, np.ndarray) else np.asarray(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
+    except (TypeError, RuntimeError) as exc:
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if arr.ndim not in allowed:
-            raise ValueError(f"{name} must have ndim in {allowed}, got shape {arr.shape}")
-    if shape is not None:
-        if arr.ndim != len(shape) or any(
-            want is not None and got != want for got, want in zip(arr.shape, shape)
-        ):
-            raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
-    if finite and arr.size and not np.all(np.isfinite(arr)):
+    kind = raw.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name} must be real, got complex values")
+    if kind == "b":
+        raise TypeError(f"{name} must hold numbers, got booleans")
+    if kind in "US":
+        raise TypeError(f"{name} must hold numbers, got strings")
+    if kind not in "iuf":
+        raise TypeError(f"{name} must be array-like of numbers, got {_describe(value)} "
+                        f"holding {raw.dtype} entries")
+    arr = raw if dtype is None else raw.astype(dtype, copy=False)
+    _check_shape(name, arr.shape, ndim, shape, shape_of)
+    if nonempty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if finite and arr.size and not all_finite(arr if arr.dtype.kind == "f" else arr.astype(float)):
         raise ValueError(f"{name} must contain only finite values")
     if nonnegative and arr.size and np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative")
     return arr
+
+
+def check_returned(name: str, value: Any, *, shape: tuple[int, ...] | None = None,
+                   finite: bool = True, at: Any = None) -> np.ndarray:
+    """Check what a user's callable ``name`` returned: a real array of ``shape``, finite.
+
+    Used on every evaluation of a vector field or gradient passed in by the
+    user, so that a function returning NaN, ``None`` or the wrong shape is
+    named in the error instead of hanging an integrator or failing deep inside
+    numpy.  A fast path keeps the cost to a few microseconds per call.
+
+    Parameters
+    ----------
+    name : str
+        The callable argument's name (e.g. ``"grad"``).
+    value : Any
+        What it returned.
+    shape : tuple of int, optional
+        The required shape.
+    finite : bool, optional
+        Refuse NaN and infinite entries (default ``True``).
+    at : array_like, optional
+        The point the callable was evaluated at, quoted in the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``value`` as a float array.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming ``name``.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and (shape is None or value.shape == shape):
+        arr = value.astype(float, copy=False)
+        if not finite or all_finite(arr):
+            return arr
+    where = "" if at is None else " at " + np.array2string(np.asarray(at), precision=4, threshold=8)
+    label = f"the value returned by {name}{where}"
+    if value is None:
+        raise TypeError(f"{label} must be an array of numbers, got None")
+    arr = check_array(label, value, finite=False)
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{label} must have shape {tuple(shape)}, got {arr.shape}")
+    if finite and not np.isfinite(arr).all():
+        raise ValueError(f"{label} is not finite: {np.array2string(arr, precision=4, threshold=8)} "
+                         "(NaN from the function, or an overflow where the point has grown huge)")
+    return arr
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """Whether every entry of the float array ``arr`` is finite (one place for the per-call checks)."""
+    return bool(np.isfinite(arr).all())
 
 
 def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
@@ -228,4 +311,90 @@ def check_callable(name: str, value: Any) -> Callable[..., Any]:
     """
     if not callable(value):
         raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Check that ``value`` is a bool (Python or numpy); ints, strings and ``None`` are refused.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the error message.
+    value : Any
+        The value to check.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a bool.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {_describe(value)}")
+    return bool(value)
+
+
+def check_str(name: str, value: Any, *, nonempty: bool = False) -> str:
+    """Check that ``value`` is a str (bytes are refused).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the error message.
+    value : Any
+        The value to check.
+    nonempty : bool, optional
+        Refuse the empty string.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a str.
+    ValueError
+        If it is empty and ``nonempty`` is set.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {_describe(value)}")
+    if nonempty and not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def check_instance(name: str, value: Any, kinds: type | tuple[type, ...], what: str | None = None) -> Any:
+    """Check that ``value`` is an instance of ``kinds`` (e.g. a ``torch.nn.Module``).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the error message.
+    value : Any
+        The value to check.
+    kinds : type or tuple of type
+        The accepted classes.
+    what : str, optional
+        How to call them in the message (default: the class names).
+
+    Returns
+    -------
+    Any
+        ``value`` unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an instance of ``kinds``.
+    """
+    if not isinstance(value, kinds):
+        if what is None:
+            classes = kinds if isinstance(kinds, tuple) else (kinds,)
+            what = " or ".join(f"{k.__module__}.{k.__qualname__}" for k in classes)
+        raise TypeError(f"{name} must be a {what}, got {_describe(value)}")
     return value

@@ -33,7 +33,15 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_callable, check_choice, check_int, check_scalar
+from ._validation import (
+    check_array,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_int,
+    check_returned,
+    check_scalar,
+)
 
 __all__ = [
     "METHODS",
@@ -58,7 +66,7 @@ Grad = Callable[[np.ndarray], np.ndarray]
 
 
 def _vec(name: str, value: object) -> np.ndarray:
-    return check_array(name, value, ndim=1)
+    return check_array(name, value, ndim=1, nonempty=True)
 
 
 def gd_update(theta: object, grad: object, lr: float) -> np.ndarray:
@@ -82,7 +90,7 @@ def gd_update(theta: object, grad: object, lr: float) -> np.ndarray:
     Explicit Euler on dθ/dt = −∇L with step γ. Derived in chapter 1.
     """
     theta = _vec("theta", theta)
-    grad = check_array("grad", grad, shape=theta.shape)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     lr = check_scalar("lr", lr, low=0.0)
     return theta - lr * grad
 
@@ -138,7 +146,7 @@ def normalized_update(theta: object, grad: object, lr: float) -> tuple[np.ndarra
     Derived in chapter 1.
     """
     theta = _vec("theta", theta)
-    grad = check_array("grad", grad, shape=theta.shape)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     step = error_control_lr(grad, lr)
     if not np.isfinite(step):
         return theta.copy(), step
@@ -166,7 +174,7 @@ def sign_update(theta: object, grad: object, lr: float) -> np.ndarray:
     γ̃/abs(g_i). Coordinates with g_i = 0 do not move. Derived in chapter 1.
     """
     theta = _vec("theta", theta)
-    grad = check_array("grad", grad, shape=theta.shape)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     lr = check_scalar("lr", lr, low=0.0)
     return theta - lr * np.sign(grad)
 
@@ -234,9 +242,10 @@ def rmsprop_scalar_update(
     adaptive scalar step. Derived in chapter 1.
     """
     theta = _vec("theta", theta)
-    grad = check_array("grad", grad, shape=theta.shape)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     G = check_scalar("G", G, low=0.0)
     lr, alpha, eps = _check_rms(lr, alpha, eps)
+    eps_inside = check_bool("eps_inside", eps_inside)
     G_new = alpha * G + (1.0 - alpha) * float(grad @ grad)
     den = float(_denominator(G_new, eps, eps_inside))
     if den == 0.0:
@@ -286,9 +295,10 @@ def rmsprop_coordinate_update(
     :class:`torch.optim.RMSprop`. Derived in chapter 1.
     """
     theta = _vec("theta", theta)
-    grad = check_array("grad", grad, shape=theta.shape)
-    G = check_array("G", G, shape=theta.shape, nonnegative=True)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
+    G = check_array("G", G, shape=theta.shape, nonnegative=True, shape_of="theta")
     lr, alpha, eps = _check_rms(lr, alpha, eps)
+    eps_inside = check_bool("eps_inside", eps_inside)
     G_new = alpha * G + (1.0 - alpha) * grad * grad
     den = _denominator(G_new, eps, eps_inside)
     with np.errstate(divide="ignore"):
@@ -372,9 +382,11 @@ def run_adaptive(
 
     Raises
     ------
-    ValueError
-        On a bad argument, or if an iterate stops being finite (the run
-        diverged); the message names ``lr``.
+    TypeError, ValueError
+        On a bad argument, naming it; if ``grad`` returns anything but an
+        array of shape ``(d,)`` or a non-finite value at ``theta0`` (the message
+        names ``grad``); or if an iterate stops being finite later (the run
+        diverged; the message names ``lr``).
 
     Notes
     -----
@@ -388,6 +400,7 @@ def run_adaptive(
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
     num_steps = check_int("num_steps", num_steps, low=0)
     _check_rms(lr, alpha, eps)
+    eps_inside = check_bool("eps_inside", eps_inside)
     G0 = check_scalar("G0", G0, low=0.0)
     d = theta.shape[0]
     thetas = np.empty((num_steps + 1, d))
@@ -398,9 +411,8 @@ def run_adaptive(
     G: float | np.ndarray = G0 if method == "rmsprop_scalar" else np.full(d, G0)
     for k in range(num_steps):
         with np.errstate(over="ignore", invalid="ignore"):
-            g = np.asarray(grad(theta), dtype=float)
-        if g.shape != theta.shape:
-            raise ValueError(f"grad must return shape {theta.shape}, got {g.shape}")
+            # at theta0 a non-finite gradient is bad input, not divergence: no step has been taken
+            g = check_returned("grad", grad(theta), shape=theta.shape, finite=k == 0, at=theta)
         if not np.all(np.isfinite(g)):
             raise ValueError(f"the run diverged at step {k}: lower lr (got {lr})")
         if method == "gd":

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ._validation import check_callable, check_int, check_scalar
+from ._validation import check_bool, check_callable, check_int, check_scalar, check_tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -144,27 +144,61 @@ def cross_entropy_losses(logits: "torch.Tensor", targets: "torch.Tensor") -> "to
     """
     import torch
 
+    check_tensor("logits", logits, ndim=2, dtype_kind="float", finite=False)  # NaN: a diverged seed
+    check_tensor("targets", targets, ndim=1, dtype_kind="int", finite=False)
+    if targets.shape[0] != logits.shape[0]:
+        raise ValueError(f"targets must have one label per row of logits ({logits.shape[0]}), "
+                         f"got {targets.shape[0]}")
     return torch.logsumexp(logits, dim=1) - logits.gather(1, targets[:, None]).squeeze(1)
+
+
+def _returning(name: str, fn: Callable[..., Any], kind: type) -> Callable[..., Any]:
+    """``fn`` checked to return a ``kind`` (the message names ``name``)."""
+
+    def checked(*args: Any) -> Any:
+        out = fn(*args)
+        if not isinstance(out, kind):
+            raise TypeError(f"{name} must return a {kind.__module__}.{kind.__name__}, got {type(out).__name__}")
+        return out
+
+    return checked
+
+
+def _checked_loss(loss_fn: LossFn) -> LossFn:
+    import torch
+
+    def checked(logits: "torch.Tensor", targets: "torch.Tensor") -> "torch.Tensor":
+        out = loss_fn(logits, targets)
+        if not isinstance(out, torch.Tensor) or out.shape != targets.shape:
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise TypeError(f"loss_fn must return a tensor of per-example losses, shape {tuple(targets.shape)}, "
+                            f"got {got}")
+        return out
+
+    return checked
 
 
 def _check_common(make_model: Any, make_optimizer: Any, lr: Any, data: Any, seeds: Any, epochs: Any,
                   batch_size: Any, loss_fn: Any, schedule: Any, divergence_factor: Any):
+    import torch
+
     from .datasets import TensorSplit
     from .protocol import check_seeds
 
-    check_callable("make_model", make_model)
-    check_callable("make_optimizer", make_optimizer)
+    make_model = _returning("make_model", check_callable("make_model", make_model), torch.nn.Module)
+    make_optimizer = _returning("make_optimizer", check_callable("make_optimizer", make_optimizer),
+                                torch.optim.Optimizer)
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
     if not isinstance(data, TensorSplit):
         raise TypeError(f"data must be a TensorSplit, got {type(data).__name__}")
     seeds = check_seeds("seeds", seeds)
     epochs = check_int("epochs", epochs, low=0)
     batch_size = check_int("batch_size", batch_size, low=1)
-    loss_fn = cross_entropy_losses if loss_fn is None else check_callable("loss_fn", loss_fn)
+    loss_fn = cross_entropy_losses if loss_fn is None else _checked_loss(check_callable("loss_fn", loss_fn))
     if schedule is not None:
         check_callable("schedule", schedule)
     divergence_factor = check_scalar("divergence_factor", divergence_factor, low=1.0, low_inclusive=False)
-    return lr, seeds, epochs, batch_size, loss_fn, divergence_factor
+    return make_model, make_optimizer, lr, seeds, epochs, batch_size, loss_fn, divergence_factor
 
 
 def _factor(schedule: Any, step: int) -> float:
@@ -301,8 +335,10 @@ def train_seeds(
     from .experiments import torch_generator
     from .protocol import diverged as protocol_diverged
 
-    lr, seeds, epochs, batch_size, loss_fn, factor = _check_common(
+    make_model, make_optimizer, lr, seeds, epochs, batch_size, loss_fn, factor = _check_common(
         make_model, make_optimizer, lr, data, seeds, epochs, batch_size, loss_fn, schedule, divergence_factor)
+    if elementwise is not None:
+        elementwise = check_bool("elementwise", elementwise)
     models = [make_model(s) for s in seeds]
     for m in models:
         if not isinstance(m, torch.nn.Module):
@@ -437,7 +473,7 @@ def train_seeds_reference(
     from .experiments import torch_generator
     from .protocol import diverged as protocol_diverged
 
-    lr, seeds, epochs, batch_size, loss_fn, factor = _check_common(
+    make_model, make_optimizer, lr, seeds, epochs, batch_size, loss_fn, factor = _check_common(
         make_model, make_optimizer, lr, data, seeds, epochs, batch_size, loss_fn, schedule, divergence_factor)
     X, y = data.X_train, data.y_train
     n = int(X.shape[0])

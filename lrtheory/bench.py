@@ -43,7 +43,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ._validation import check_choice, check_int
+from ._validation import check_bool, check_callable, check_choice, check_instance, check_int, check_str
 from .bench_results import (
     COUNTERPARTS,
     SCHEMA,
@@ -165,7 +165,10 @@ def traffic_bytes_per_param(optimizer: "torch.optim.Optimizer", name: str = "") 
     (B / step time) is a lower bound on the bandwidth it really uses.
     Bytes are counted as STREAM counts them (no write-allocate traffic).
     """
-    extra = EXTRA_READS.get(name, 0)
+    import torch
+
+    check_instance("optimizer", optimizer, torch.optim.Optimizer)
+    extra = EXTRA_READS.get(check_str("name", name), 0)
     total_bytes = 0
     total_params = 0
     for group in optimizer.param_groups:
@@ -185,6 +188,8 @@ def traffic_bytes_per_param(optimizer: "torch.optim.Optimizer", name: str = "") 
 
 def time_calls(fn: Callable[[], Any], *, warmup: int, repeats: int, sync: Callable[[], None] = lambda: None) -> list[float]:
     """Seconds taken by each of ``repeats`` calls of ``fn`` after ``warmup`` untimed calls."""
+    check_callable("fn", fn)
+    check_callable("sync", sync)
     warmup = check_int("warmup", warmup, low=0)
     repeats = check_int("repeats", repeats, low=1)
     for _ in range(warmup):
@@ -205,7 +210,7 @@ def _sync_for(device: "torch.device") -> Callable[[], None]:
     return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
 
-def copy_bandwidth(num_params: int, device: "torch.device", *, warmup: int = 2, repeats: int = 10) -> tuple[float, float]:
+def copy_bandwidth(num_params: int, device: "str | torch.device | None", *, warmup: int = 2, repeats: int = 10) -> tuple[float, float]:
     """Median seconds and bandwidth (GB/s) of copying a float32 tensor of ``num_params`` entries.
 
     The copy reads and writes ``4 num_params`` bytes each, so the bandwidth is
@@ -213,6 +218,10 @@ def copy_bandwidth(num_params: int, device: "torch.device", *, warmup: int = 2, 
     """
     import torch
 
+    from .experiments import get_device
+
+    num_params = check_int("num_params", num_params, low=1)
+    device = get_device(device)
     src = torch.ones(num_params, dtype=torch.float32, device=device)
     dst = torch.empty_like(src)
     times = time_calls(lambda: dst.copy_(src), warmup=warmup, repeats=repeats, sync=_sync_for(device))
@@ -289,6 +298,19 @@ def _bench_size(names: Sequence[str], shapes: Sequence[tuple[int, ...]], device:
     return size_row, rows
 
 
+def _names(name: str, value: Any) -> Sequence[Any]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple, got {type(value).__name__}")
+    return value
+
+
+def _size(name: str, value: Any) -> int:
+    try:
+        return parse_size(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+
+
 def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers: Sequence[str] | None = None, *,
                   repeats: int = 10, warmup: int = 3, device: "str | torch.device | None" = None, seed: int = 0,
                   preliminary: bool = False, note: str = "", nonfinite: str | None = None) -> dict[str, Any]:
@@ -325,14 +347,17 @@ def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers:
     from .experiments import get_device
     from .optim import REGISTRY
 
-    sizes = [parse_size(s) for s in sizes]
-    names = list(optimizers) if optimizers is not None else [*sorted(REGISTRY), *TORCH_OPTIMIZERS]
+    sizes = [_size("sizes", s) for s in _names("sizes", sizes)]
+    names = list(_names("optimizers", optimizers)) if optimizers is not None else [*sorted(REGISTRY), *TORCH_OPTIMIZERS]
     for name in names:
         if name not in TORCH_OPTIMIZERS and name not in REGISTRY:
             raise ValueError(f"optimizers: unknown optimizer {name!r}")
     if nonfinite is not None:
         check_choice("nonfinite", nonfinite, ("skip", "raise", "ignore"))
     repeats, warmup = check_int("repeats", repeats, low=1), check_int("warmup", warmup, low=0)
+    seed = check_int("seed", seed, low=0)
+    preliminary = check_bool("preliminary", preliminary)
+    note = check_str("note", note)
     dev = get_device(device)
     size_rows, rows = [], []
     for num_params in sizes:

@@ -9,6 +9,7 @@ The book's appendix uses :func:`find_results`, :func:`load_results` and
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -68,23 +69,24 @@ def parse_size(text: str | int) -> int:
     int
     """
     if isinstance(text, int) and not isinstance(text, bool):
-        return check_int("size", text, low=1)
+        return check_int("text", text, low=1)
     if not isinstance(text, str):
-        raise TypeError(f"size must be a str or int, got {type(text).__name__}")
+        raise TypeError(f"text (a size) must be a str or int, got {type(text).__name__}")
     raw = text.strip().lower().replace("_", "")
     scale = _SUFFIX.get(raw[-1:], 1)
     digits = raw[:-1] if raw[-1:] in _SUFFIX else raw
     try:
         value = float(digits) * scale
     except ValueError:
-        raise ValueError(f"size must look like 1M, 50k or 2000, got {text!r}") from None
+        raise ValueError(f"text (a size) must look like 1M, 50k or 2000, got {text!r}") from None
     if value < 1 or value != int(value):
-        raise ValueError(f"size must be a positive whole number, got {text!r}")
+        raise ValueError(f"text (a size) must be a positive whole number, got {text!r}")
     return int(value)
 
 
 def size_label(num_params: int) -> str:
     """Short label of a size: ``1000000 -> "1M"``, ``20000 -> "20k"``."""
+    num_params = check_int("num_params", num_params, low=1)
     for suffix, scale in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
         if num_params >= scale and num_params % (scale // 10) == 0:
             return f"{num_params / scale:g}{suffix}"
@@ -97,6 +99,7 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     Returns one entry per target and size (``met`` is ``None`` where the rows
     needed were not measured).
     """
+    _check_layout(result)
     out = []
     for target in TARGETS:
         if target["kind"] == "ratio":
@@ -118,8 +121,22 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _check_layout(result: Any) -> None:
+    if not (isinstance(result, dict) and isinstance(result.get("sizes"), list)
+            and isinstance(result.get("results"), list)):
+        raise TypeError(f"result must be a benchmark result (a dict with 'sizes' and 'results' lists), "
+                        f"got {type(result).__name__}")
+
+
+def _check_path(name: str, value: Any) -> Path:
+    if not isinstance(value, (str, os.PathLike)) or isinstance(value, bytes):
+        raise TypeError(f"{name} must be a str or path, got {type(value).__name__}")
+    return Path(value)
+
+
 def format_table(result: dict[str, Any]) -> str:
     """A plain-text table of the results (one line per optimiser and size)."""
+    _check_layout(result)
     head = f"{'size':>6} {'optimizer':<20} {'ms/step':>9} {'IQR ms':>8} {'B/param':>8} {'GB/s':>7} {'of copy':>8} {'vs torch':>9}"
     lines = [head, "-" * len(head)]
     for size in result["sizes"]:
@@ -173,12 +190,13 @@ def validate_results(result: Any) -> dict[str, Any]:
 def results_path(device: str, directory: str | Path = "benchmarks") -> Path:
     """``<directory>/results-<device>.json``."""
     check_choice("device", device, ("cpu", "cuda", "mps"))
-    return Path(directory) / f"results-{device}.json"
+    return _check_path("directory", directory) / f"results-{device}.json"
 
 
 def find_results(device: str = "cpu", start: str | Path | None = None) -> Path | None:
     """Find ``benchmarks/results-<device>.json`` in ``start`` (default: cwd) or a parent, else next to the package."""
-    here = Path(start or Path.cwd()).resolve()
+    check_choice("device", device, ("cpu", "cuda", "mps"))
+    here = (Path.cwd() if start is None else _check_path("start", start)).resolve()
     for folder in (here, *here.parents, Path(__file__).resolve().parents[1]):
         candidate = results_path(device, folder / "benchmarks")
         if candidate.is_file():
@@ -188,4 +206,4 @@ def find_results(device: str = "cpu", start: str | Path | None = None) -> Path |
 
 def load_results(path: str | Path) -> dict[str, Any]:
     """Read and validate a results file written by ``python -m lrtheory.bench``."""
-    return validate_results(json.loads(Path(path).read_text(encoding="utf-8")))
+    return validate_results(json.loads(_check_path("path", path).read_text(encoding="utf-8")))

@@ -90,7 +90,7 @@ def tail_sums(lr: Any) -> np.ndarray:
     -----
     Derived in chapter 2, where η_{a:b} denotes Σ_{k=a}^{b} η_k.
     """
-    lr = check_array("lr", lr, ndim=1, nonnegative=True)
+    lr = check_array("lr", lr, ndim=1, nonnegative=True, nonempty=True)
     return np.cumsum(lr[::-1])[::-1].copy()
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_callable, check_choice, check_int, check_scalar
+from ._validation import check_array, check_callable, check_choice, check_int, check_returned, check_scalar
 
 __all__ = [
     "METHODS",
@@ -28,12 +28,13 @@ __all__ = [
     "project_nonnegative",
     "project_simplex",
     "project_simplex_reference",
+    "em_mixture_update",
     "pgd_nonnegative_update",
     "pgd_simplex_update",
     "run_constrained",
 ]
 
-METHODS: tuple[str, ...] = ("eg", "normalized_eg", "pgd_nonnegative", "pgd_simplex")
+METHODS: tuple[str, ...] = ("eg", "normalized_eg", "pgd_nonnegative", "pgd_simplex", "em_mixture")
 """Names accepted by :func:`run_constrained`."""
 
 
@@ -66,8 +67,8 @@ def eg_update(theta: object, grad: object, lr: float) -> np.ndarray:
     θ ← θ ⊙ exp(−η ∇_θ L). In continuous time the two updates are the flows
     θ' = −θ² ⊙ ∇L and θ' = −θ ⊙ ∇L. Derived in chapter 4.
     """
-    theta = check_array("theta", theta, nonnegative=True)
-    grad = check_array("grad", grad, shape=theta.shape)
+    theta = check_array("theta", theta, nonnegative=True, nonempty=True)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     lr = check_scalar("lr", lr, low=0.0)
     return theta * np.exp(-lr * grad)
 
@@ -103,10 +104,10 @@ def normalized_eg_update(theta: object, grad: object, lr: float) -> np.ndarray:
     log domain (log θ − η ∇L, shifted by its maximum) so that neither the
     exponential nor the normalisation can overflow. Derived in chapter 4.
     """
-    theta = check_array("theta", theta, nonnegative=True)
+    theta = check_array("theta", theta, nonnegative=True, nonempty=True)
     if theta.ndim == 0:
         raise ValueError("theta must have at least one axis")
-    grad = check_array("grad", grad, shape=theta.shape)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     lr = check_scalar("lr", lr, low=0.0)
     if np.any(theta.sum(axis=-1) <= 0):
         raise ValueError("theta must have a positive sum along the last axis")
@@ -160,7 +161,7 @@ def project_simplex(x: object, radius: float = 1.0) -> np.ndarray:
     (Held, Wolfe & Crowder 1974; Duchi et al. 2008). Cost O(d log d).
     Derived in chapter 4.
     """
-    x = check_array("x", x)
+    x = check_array("x", x, nonempty=True)
     if x.ndim == 0:
         raise ValueError("x must have at least one axis")
     radius = check_scalar("radius", radius, low=0.0, low_inclusive=False)
@@ -193,7 +194,7 @@ def project_simplex_reference(x: object, radius: float = 1.0, *, num_iters: int 
     f(min x − radius) ≥ 0 ≥ f(max x); bisection finds its root. Derived in
     chapter 4 (exercise on the projection).
     """
-    x = check_array("x", x)
+    x = check_array("x", x, nonempty=True)
     if x.ndim == 0:
         raise ValueError("x must have at least one axis")
     radius = check_scalar("radius", radius, low=0.0, low_inclusive=False)
@@ -231,8 +232,8 @@ def pgd_nonnegative_update(theta: object, grad: object, lr: float) -> np.ndarray
     Unlike :func:`eg_update`, this reaches active constraints exactly, in
     finitely many steps. Derived in chapter 4.
     """
-    theta = check_array("theta", theta)
-    grad = check_array("grad", grad, shape=theta.shape)
+    theta = check_array("theta", theta, nonempty=True)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     lr = check_scalar("lr", lr, low=0.0)
     return np.maximum(theta - lr * grad, 0.0)
 
@@ -256,10 +257,40 @@ def pgd_simplex_update(theta: object, grad: object, lr: float) -> np.ndarray:
     -----
     The Euclidean counterpart of :func:`normalized_eg_update`. Derived in chapter 4.
     """
-    theta = check_array("theta", theta)
-    grad = check_array("grad", grad, shape=theta.shape)
+    theta = check_array("theta", theta, nonempty=True)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
     lr = check_scalar("lr", lr, low=0.0)
     return project_simplex(theta - lr * grad)
+
+
+def em_mixture_update(theta: object, grad: object, lr: float = 0.0) -> np.ndarray:
+    """One EM step for mixture weights, w ← w ⊙ (−∇L(w)) (``lr`` is unused: EM has no parameter).
+
+    Parameters
+    ----------
+    theta : array_like, shape (d,)
+        Current weights on the simplex.
+    grad : array_like, shape (d,)
+        ∇L(w) of the mixture negative log-likelihood L(w) = −mean_n log Σ_k w_k p_k(x_n),
+        i.e. −mean_n p_k(x_n) / Σ_j w_j p_j(x_n).
+    lr : float, optional
+        Ignored; accepted so that :func:`run_constrained` can run EM like the other updates.
+
+    Returns
+    -------
+    numpy.ndarray
+        w_k · mean_n [w_k-responsibility / w_k]: the new weights (they sum to one
+        because Σ_k w_k ∂_k L(w) = −1 on the simplex).
+
+    Notes
+    -----
+    Normalised EG at η = 1 is w_k e^{r_k} / Σ_j w_j e^{r_j} with r = −∇L; to first
+    order in r − 1 this is w_k r_k, the EM step. Derived in chapter 4.
+    """
+    theta = check_array("theta", theta, ndim=1, nonempty=True)
+    grad = check_array("grad", grad, shape=theta.shape, shape_of="theta")
+    check_scalar("lr", lr, low=0.0)
+    return theta * (-grad)
 
 
 _UPDATES: dict[str, Callable[[object, object, float], np.ndarray]] = {
@@ -267,6 +298,7 @@ _UPDATES: dict[str, Callable[[object, object, float], np.ndarray]] = {
     "normalized_eg": normalized_eg_update,
     "pgd_nonnegative": pgd_nonnegative_update,
     "pgd_simplex": pgd_simplex_update,
+    "em_mixture": em_mixture_update,
 }
 
 
@@ -297,18 +329,24 @@ def run_constrained(
     numpy.ndarray, shape (num_steps + 1, d)
         The iterates, ``theta0`` first.
 
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, naming it, and when ``grad`` returns anything but
+        a finite array of shape ``(d,)``.
+
     Notes
     -----
     Derived in chapter 4, where EG is compared with projected gradient descent.
     """
     method = check_choice("method", method, METHODS)
     check_callable("grad", grad)
-    theta0 = check_array("theta0", theta0, ndim=1)
+    theta0 = check_array("theta0", theta0, ndim=1, nonempty=True)
     lr = check_scalar("lr", lr, low=0.0)
     num_steps = check_int("num_steps", num_steps, low=0)
     update = _UPDATES[method]
     out = np.empty((num_steps + 1, theta0.shape[0]))
     out[0] = theta0
     for k in range(num_steps):
-        out[k + 1] = update(out[k], np.asarray(grad(out[k]), dtype=float), lr)
+        out[k + 1] = update(out[k], check_returned("grad", grad(out[k]), shape=theta0.shape, at=out[k]), lr)
     return out

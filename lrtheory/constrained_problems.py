@@ -97,7 +97,7 @@ def mixture_weights_reference(P: object) -> np.ndarray:
     """
     from scipy.optimize import minimize
 
-    P = check_array("P", P, ndim=2)
+    P = check_array("P", P, ndim=2, nonempty=True)
     if np.any(P <= 0):
         raise ValueError("P must have positive entries")
     n, k = P.shape

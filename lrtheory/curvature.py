@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from ._validation import check_callable, check_int, check_scalar
+from ._validation import check_bool, check_callable, check_int, check_scalar, check_str, check_tensor
 from .experiments import progress, torch_generator
 
 __all__ = [
@@ -52,18 +52,18 @@ def _check_params(params: object) -> list[torch.Tensor]:
     for p in out:
         if not isinstance(p, torch.Tensor):
             raise TypeError(f"params must contain tensors, got {type(p).__name__}")
+        check_tensor("params", p, dtype_kind="float")
         if not p.requires_grad:
             raise ValueError("params must all require grad")
     return out
 
 
-def _check_loss(loss: object) -> torch.Tensor:
-    if not isinstance(loss, torch.Tensor):
-        raise TypeError(f"loss must be a torch.Tensor, got {type(loss).__name__}")
+def _check_loss(loss: object, name: str = "loss") -> torch.Tensor:
+    check_tensor(name, loss, dtype_kind="float")
     if loss.numel() != 1:
-        raise ValueError(f"loss must be a scalar tensor, got shape {tuple(loss.shape)}")
+        raise ValueError(f"{name} must be a scalar tensor, got shape {tuple(loss.shape)}")
     if not loss.requires_grad:
-        raise ValueError("loss must require grad (compute it from the parameters)")
+        raise ValueError(f"{name} must require grad (compute it from the parameters)")
     return loss
 
 
@@ -93,6 +93,7 @@ def flat_grad(loss: torch.Tensor, params: Sequence[torch.Tensor], *,
     """
     loss = _check_loss(loss)
     params = _check_params(params)
+    create_graph = check_bool("create_graph", create_graph)
     grads = torch.autograd.grad(loss, params, create_graph=create_graph, allow_unused=True)
     return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for p, g in zip(params, grads)])
 
@@ -121,9 +122,8 @@ def hessian_vector_product(loss: torch.Tensor, params: Sequence[torch.Tensor],
     Derived in chapter 3.
     """
     params = _check_params(params)
+    check_tensor("vector", vector, dtype_kind="float")
     grad = flat_grad(loss, params, create_graph=True)
-    if not isinstance(vector, torch.Tensor):
-        raise TypeError(f"vector must be a torch.Tensor, got {type(vector).__name__}")
     if vector.shape != grad.shape:
         raise ValueError(f"vector must have shape {tuple(grad.shape)}, got {tuple(vector.shape)}")
     return _hvp_from_grad(grad, params, vector)
@@ -343,6 +343,13 @@ def train_full_batch(params: Sequence[torch.Tensor], loss_fn: LossClosure, lr: f
     -------
     TrainResult
 
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, naming it, and when the first ``loss_fn()`` is not a
+        finite real scalar tensor (a non-finite loss later is divergence:
+        ``diverged=True``).
+
     Notes
     -----
     Plain gradient descent, the same update as ``torch.optim.SGD`` without
@@ -356,11 +363,17 @@ def train_full_batch(params: Sequence[torch.Tensor], loss_fn: LossClosure, lr: f
     penalty_lr = check_scalar("penalty_lr", penalty_lr, low=0.0)
     if target_loss is not None:
         target_loss = check_scalar("target_loss", target_loss)
+    if desc is not None:
+        check_str("desc", desc)
     losses: list[float] = []
     steps = 0
     reached = diverged = False
     for _ in progress(range(num_steps + 1), desc=desc):
         loss = loss_fn()
+        if steps == 0:  # the first loss tells a bad closure from a run that diverges later
+            check_tensor("the value returned by loss_fn", loss, dtype_kind="float")
+            if loss.numel() != 1:
+                raise ValueError(f"loss_fn must return a scalar tensor, got shape {tuple(loss.shape)}")
         value = float(loss.detach())
         losses.append(value)
         if not math.isfinite(value):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import check_choice, check_int, check_scalar
+from ._validation import check_array, check_bool, check_choice, check_int, check_scalar, check_str, check_tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -35,7 +35,10 @@ class ArraySplit:
     """A train/(validation/)test split as numpy arrays (features ``float64``, labels ``int64``).
 
     ``X_val`` and ``y_val`` are ``None`` unless the split was made with a
-    validation part (``val_size > 0``).
+    validation part (``val_size > 0``).  The constructor checks the parts:
+    2-d finite features with one width, 1-d integer labels in
+    ``[0, num_classes)``, one label per row (``TypeError``/``ValueError``
+    naming the field otherwise).
     """
 
     X_train: np.ndarray
@@ -46,6 +49,9 @@ class ArraySplit:
     name: str
     X_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        _check_split(self, tensors=False)
 
     @property
     def num_features(self) -> int:
@@ -58,6 +64,8 @@ class TensorSplit:
     """A train/(validation/)test split as torch tensors on one device.
 
     ``X_val`` and ``y_val`` are ``None`` unless the split has a validation part.
+    The constructor checks the parts as :class:`ArraySplit` does (floating
+    feature tensors, integer label tensors).
     """
 
     X_train: "torch.Tensor"
@@ -69,10 +77,44 @@ class TensorSplit:
     X_val: "torch.Tensor | None" = None
     y_val: "torch.Tensor | None" = None
 
+    def __post_init__(self) -> None:
+        _check_split(self, tensors=True)
+
     @property
     def num_features(self) -> int:
         """Number of input features."""
         return int(self.X_train.shape[1])
+
+
+def _check_split(split: Any, *, tensors: bool) -> None:
+    """The checks of :class:`ArraySplit` and :class:`TensorSplit`: 2-d finite features, int labels in range."""
+    check_str("name", split.name)
+    k = check_int("num_classes", split.num_classes, low=1)
+    if (split.X_val is None) != (split.y_val is None):
+        raise ValueError("X_val and y_val must be given together (or both be None)")
+    parts = [("train", split.X_train, split.y_train), ("test", split.X_test, split.y_test)]
+    if split.X_val is not None:
+        parts.append(("val", split.X_val, split.y_val))
+    width = None
+    for part, X, y in parts:
+        xn, yn = f"X_{part}", f"y_{part}"
+        if tensors:
+            check_tensor(xn, X, ndim=2, dtype_kind="float", nonempty=True)
+            check_tensor(yn, y, ndim=1, dtype_kind="int", finite=False, nonnegative=True)
+            bad = y.numel() and int(y.max()) >= k
+        else:
+            check_array(xn, X, ndim=2, nonempty=True)
+            if not (isinstance(y, np.ndarray) and y.dtype.kind in "iu"):
+                raise TypeError(f"{yn} must be an integer numpy array, got {getattr(y, 'dtype', type(y).__name__)}")
+            check_array(yn, y, ndim=1, nonnegative=True, dtype=None)
+            bad = y.size and int(y.max()) >= k
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"{yn} must have one label per row of {xn} ({X.shape[0]}), got {y.shape[0]}")
+        if bad:
+            raise ValueError(f"{yn} must hold labels in [0, num_classes={k})")
+        if width is not None and X.shape[1] != width:
+            raise ValueError(f"{xn} must have as many features as X_train ({width}), got {X.shape[1]}")
+        width = X.shape[1]
 
 
 def _raw(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -144,8 +186,7 @@ def load_arrays(
                              low_inclusive=False, high_inclusive=False)
     seed = check_int("seed", seed, low=0, high=2**32 - 1)
     val_size = check_scalar("val_size", val_size, low=0.0, high=1.0, high_inclusive=False)
-    if not isinstance(standardize, bool):
-        raise TypeError(f"standardize must be a bool, got {type(standardize).__name__}")
+    standardize = check_bool("standardize", standardize)
     if test_size + val_size >= 1.0:
         raise ValueError(f"test_size + val_size must be < 1, got {test_size} + {val_size}")
     X, y = _raw(name)

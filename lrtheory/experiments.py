@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from ._validation import check_choice, check_int
+from ._validation import check_bool, check_choice, check_int, check_str
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -245,6 +245,12 @@ def progress(iterable: Iterable[T], *, desc: str | None = None, total: int | Non
     """
     from tqdm.auto import tqdm
 
+    if desc is not None:
+        check_str("desc", desc)
+    if total is not None:
+        check_int("total", total, low=0)
+    if disable is not None:
+        disable = check_bool("disable", disable)
     if disable is None:
         disable = get_mode() == "quick" or os.environ.get("LRTHEORY_PROGRESS", "1") == "0"
     return iter(tqdm(iterable, desc=desc, total=total, disable=disable, leave=False, **kwargs))

@@ -23,7 +23,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import check_array, check_callable, check_int, check_scalar
+from ._validation import (
+    all_finite,
+    check_array,
+    check_bool,
+    check_callable,
+    check_int,
+    check_returned,
+    check_scalar,
+)
 
 __all__ = [
     "FlowSolution",
@@ -86,25 +94,35 @@ def integrate_flow(
 
     Raises
     ------
-    ValueError
-        On a bad argument or if the integrator fails (e.g. the flow blows up).
+    TypeError, ValueError
+        On a bad argument, naming it; if ``field`` returns a value that is not
+        a finite array of shape ``(d,)`` (checked at every evaluation, so that a
+        NaN cannot stall the integrator); or if the integrator fails (e.g. the
+        state becomes non-finite: the flow blows up).
     """
+    field = check_callable("field", field)
+    return _integrate(field, "field", 1.0, theta0, t_final, t_eval=t_eval, rtol=rtol, atol=atol, method=method)
+
+
+def _integrate(field: VectorField, name: str, sign: float, theta0: object, t_final: float, *,
+               t_eval: object | None = None, rtol: float = 1e-10, atol: float = 1e-12,
+               method: str = "DOP853") -> FlowSolution:
+    """:func:`integrate_flow` of ``sign * field``; errors about the callable name it ``name``."""
     from scipy.integrate import solve_ivp
 
-    field = check_callable("field", field)
-    theta0 = check_array("theta0", theta0, ndim=1)
+    theta0 = check_array("theta0", theta0, ndim=1, nonempty=True)
     t_final = check_scalar("t_final", t_final, low=0.0)
     rtol = check_scalar("rtol", rtol, low=0.0, low_inclusive=False)
     atol = check_scalar("atol", atol, low=0.0, low_inclusive=False)
     if t_eval is None:
         t_eval = np.linspace(0.0, t_final, 201)
-    t_eval = check_array("t_eval", t_eval, ndim=1)
+    t_eval = check_array("t_eval", t_eval, ndim=1, nonempty=True)
     if np.any(np.diff(t_eval) < 0) or (t_eval.size and (t_eval[0] < 0 or t_eval[-1] > t_final * (1 + 1e-12))):
         raise ValueError("t_eval must be increasing and inside [0, t_final]")
     if t_final == 0.0:
         return FlowSolution(np.zeros(1), theta0[None, :].copy(), 0)
     t_eval = np.minimum(t_eval, t_final)
-    sol = solve_ivp(lambda _t, y: np.asarray(field(y), dtype=float), (0.0, t_final), theta0,
+    sol = solve_ivp(_checked_rhs(field, name, sign, theta0.shape), (0.0, t_final), theta0,
                     method=method, t_eval=t_eval, rtol=rtol, atol=atol)
     if not sol.success:
         raise ValueError(f"integration failed: {sol.message}")
@@ -140,7 +158,29 @@ def gradient_flow(
     stable fixed points are the (isolated) local minima of L (chapter 1).
     """
     grad = check_callable("grad", grad)
-    return integrate_flow(lambda th: -np.asarray(grad(th)), theta0, t_final, **kwargs)  # type: ignore[arg-type]
+    return _integrate(grad, "grad", -1.0, theta0, t_final, **kwargs)  # type: ignore[arg-type]
+
+
+def _checked_rhs(field: VectorField, name: str, sign: float,
+                shape: tuple[int, ...]) -> Callable[[float, np.ndarray], np.ndarray]:
+    """``(t, y) -> sign * field(y)`` for :func:`scipy.integrate.solve_ivp`, checked at every call.
+
+    scipy's adaptive solvers shrink the step forever when the right-hand side
+    is NaN, so an unchecked field that returns NaN hangs them; this wrapper
+    raises instead, naming the callable (``name``) when it returns a
+    non-finite value or the wrong shape at a finite state, and saying that the
+    flow blew up when the state itself stopped being finite.
+    """
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        if not all_finite(y):
+            raise ValueError(f"integration failed: the state became non-finite at t={t:.6g} "
+                             "(the flow blows up)")
+        out = check_returned(name, field(y), shape=shape, at=y)
+        return out if sign == 1.0 else np.negative(out) if sign == -1.0 else sign * out
+
+    return rhs
+
 
 
 def _lrs(lr: object, num_steps: int) -> np.ndarray:
@@ -181,20 +221,37 @@ def euler_iterates(
     numpy.ndarray, shape (num_steps + 1, d)
         The iterates, ``theta0`` first.
 
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, naming it, and if ``field`` returns anything but
+        an array of shape ``(d,)``, or a non-finite value at ``theta0`` (a
+        non-finite value later is divergence, handled as ``stop_if_diverged``
+        says).
+
     Notes
     -----
     One step agrees with the exact flow up to O(γ²) (the local error); after
     t/γ steps the global error is O(γ) (chapter 1).
     """
     field = check_callable("field", field)
-    theta0 = check_array("theta0", theta0, ndim=1)
+    return _euler(field, "field", 1.0, theta0, lr, num_steps, stop_if_diverged=stop_if_diverged)
+
+
+def _euler(field: VectorField, name: str, sign: float, theta0: object, lr: object, num_steps: int, *,
+           stop_if_diverged: bool = True) -> np.ndarray:
+    """:func:`euler_iterates` of ``sign * field``; errors about the callable name it ``name``."""
+    theta0 = check_array("theta0", theta0, ndim=1, nonempty=True)
     num_steps = check_int("num_steps", num_steps, low=0)
+    stop_if_diverged = check_bool("stop_if_diverged", stop_if_diverged)
     lrs = _lrs(lr, num_steps)
     out = np.empty((num_steps + 1, theta0.shape[0]))
     out[0] = theta0
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(num_steps):
-            out[k + 1] = out[k] + lrs[k] * np.asarray(field(out[k]), dtype=float)
+            # at theta0 a non-finite value is bad input; later it is divergence (documented)
+            g = check_returned(name, field(out[k]), shape=theta0.shape, finite=k == 0, at=out[k])
+            out[k + 1] = out[k] + lrs[k] * sign * g
             if stop_if_diverged and not np.all(np.isfinite(out[k + 1])):
                 out[k + 1:] = np.nan
                 break
@@ -228,7 +285,7 @@ def gd_iterates(
     numpy.ndarray, shape (num_steps + 1, d)
     """
     grad = check_callable("grad", grad)
-    return euler_iterates(lambda th: -np.asarray(grad(th)), theta0, lr, num_steps, **kwargs)  # type: ignore[arg-type]
+    return _euler(grad, "grad", -1.0, theta0, lr, num_steps, **kwargs)  # type: ignore[arg-type]
 
 
 def step_times(lrs: object) -> np.ndarray:

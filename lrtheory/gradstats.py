@@ -40,8 +40,8 @@ def update_angle(update: object, grad: object) -> np.ndarray:
     turns the direction by up to arccos(1/√d) for sign descent. Derived in
     chapter 1.
     """
-    update = check_array("update", update, ndim=(1, 2))
-    grad = check_array("grad", grad, shape=update.shape)
+    update = check_array("update", update, ndim=(1, 2), nonempty=True)
+    grad = check_array("grad", grad, shape=update.shape, shape_of="update")
     num = -np.sum(update * grad, axis=-1)
     den = np.linalg.norm(update, axis=-1) * np.linalg.norm(grad, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):

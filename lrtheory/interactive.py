@@ -111,9 +111,15 @@ class SliderFigure:
     def _repr_png_(self) -> bytes:
         return self.png
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/html": self.html(), "image/png": base64.b64encode(self.png).decode("ascii"),
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        # every display of the object in a notebook is a notebook copy: the book places the
+        # figure with {glue:figure}, so a slider left as a cell's last expression does not
+        # appear twice on the page (with clashing ids)
+        from .plotting import NOTEBOOK_COPY_METADATA
+
+        data = {"text/html": self.html(), "image/png": base64.b64encode(self.png).decode("ascii"),
                 "text/plain": f"<SliderFigure {self.key!r}: {len(self.frames)} frames of {self.label}>"}
+        return data, dict(NOTEBOOK_COPY_METADATA)
 
     def __repr__(self) -> str:
         return f"<SliderFigure {self.key!r}: {len(self.frames)} frames of {self.label}>"

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from ._validation import check_callable, check_choice, check_int
+from ._validation import (
+    check_callable,
+    check_choice,
+    check_float_dtype,
+    check_instance,
+    check_int,
+    check_scalar,
+    check_tensor,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -52,10 +60,15 @@ class TrainHistory:
     grad_cos, update_cos, signal_cos : numpy.ndarray
         The cosines described in the module docstring (``nan`` at step 0).
     final_train_loss, test_accuracy : float
-        Full-batch training loss and test accuracy after the run (``nan`` /
-        chance level after a divergence).
+        Full-batch training loss and test accuracy after the run (``nan`` if
+        the loss became non-finite; measured, and flagged by ``diverged``, if
+        it only grew past the divergence threshold).
     diverged : bool
-        Whether the loss became non-finite.
+        The protocol's rule (:func:`lrtheory.protocol.diverged`): some
+        recorded loss is non-finite or exceeds ``divergence_factor`` times the
+        initial full-batch training loss.
+    initial_train_loss : float
+        Full-batch training loss before the first step.
     """
 
     loss: np.ndarray
@@ -67,12 +80,13 @@ class TrainHistory:
     final_train_loss: float
     test_accuracy: float
     diverged: bool
+    initial_train_loss: float = math.nan
     extra: dict[str, Any] = field(default_factory=dict)
     """Room for a caller's own records (unused by :func:`train_classifier`). Derived in chapter 4."""
 
 
 def cosine(a: "torch.Tensor", b: "torch.Tensor") -> float:
-    """Cosine of the angle between two flat tensors (``nan`` if either is zero).
+    """Cosine of the angle between two flat tensors (``nan`` if either is zero or not finite).
 
     Parameters
     ----------
@@ -87,6 +101,14 @@ def cosine(a: "torch.Tensor", b: "torch.Tensor") -> float:
     -----
     cos(a, b) = ⟨a, b⟩ / (‖a‖ ‖b‖). Derived in chapter 4.
     """
+    check_tensor("a", a, finite=False, nonempty=True)  # non-finite entries give NaN (documented)
+    check_tensor("b", b, finite=False, nonempty=True)
+    if a.numel() != b.numel():
+        raise ValueError(f"a and b must have the same number of elements, got {a.numel()} and {b.numel()}")
+    a = a if a.is_floating_point() else a.double()
+    b = b if b.is_floating_point() else b.double()
+    if a.dtype != b.dtype:
+        a, b = a.double(), b.double()
     na, nb = float(a.norm()), float(b.norm())
     if na == 0.0 or nb == 0.0 or not (math.isfinite(na) and math.isfinite(nb)):
         return math.nan
@@ -130,6 +152,8 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, seed: int
     num_classes = check_int("num_classes", num_classes, low=2)
     hidden = check_int("hidden", hidden, low=1)
     seed = check_int("seed", seed, low=0)
+    dtype = check_float_dtype("dtype", dtype, torch.float32)
+    dev = get_device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if kind == "logistic":
@@ -137,7 +161,7 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, seed: int
         else:
             model = torch.nn.Sequential(torch.nn.Linear(num_features, hidden), torch.nn.Tanh(),
                                         torch.nn.Linear(hidden, num_classes))
-    return model.to(device=get_device(device), dtype=dtype or torch.float32)
+    return model.to(device=dev, dtype=dtype)
 
 
 def _flat(tensors: Iterable["torch.Tensor"]) -> "torch.Tensor":
@@ -155,6 +179,7 @@ def train_classifier(
     batch_size: int = 64,
     seed: int,
     hidden: int = 32,
+    divergence_factor: float = 10.0,
 ) -> TrainHistory:
     """Train a classifier with mini-batch steps and record step sizes and step agreement.
 
@@ -174,6 +199,9 @@ def train_classifier(
         Seed of the initial weights and of the batch order.
     hidden : int, optional
         Hidden width of the MLP.
+    divergence_factor : float, optional
+        The protocol's divergence multiple (default 10): a run whose recorded
+        mini-batch or final loss exceeds it times the initial loss has diverged.
 
     Returns
     -------
@@ -190,16 +218,22 @@ def train_classifier(
     import torch
     import torch.nn.functional as F
 
+    from .datasets import TensorSplit
     from .experiments import torch_generator
+    from .protocol import diverged as protocol_diverged
 
+    check_instance("data", data, TensorSplit)
     num_steps = check_int("num_steps", num_steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     check_callable("make_optimizer", make_optimizer)
+    divergence_factor = check_scalar("divergence_factor", divergence_factor, low=1.0, low_inclusive=False)
     X, y = data.X_train, data.y_train
     model = make_classifier(kind, data.num_features, data.num_classes, seed=seed, hidden=hidden,
                             device=X.device, dtype=X.dtype)
     params = [p for p in model.parameters()]
-    opt = make_optimizer(params)
+    opt = check_instance("the value returned by make_optimizer", make_optimizer(params), torch.optim.Optimizer)
+    with torch.no_grad():
+        initial_loss = float(F.cross_entropy(model(X), y))
     gen = torch_generator(seed, device="cpu")
     n = X.shape[0]
     rec = {k: np.full(num_steps, np.nan) for k in
@@ -245,7 +279,12 @@ def train_classifier(
         if not math.isfinite(final_loss):
             diverged = True
             final_loss = math.nan
-    return TrainHistory(final_train_loss=final_loss, test_accuracy=acc, diverged=diverged, **rec)
+    if not diverged and math.isfinite(initial_loss) and initial_loss > 0:
+        recorded = rec["loss"][np.isfinite(rec["loss"])]
+        diverged = bool(protocol_diverged(np.concatenate([[initial_loss], recorded, [final_loss]]),
+                                          factor=divergence_factor))
+    return TrainHistory(final_train_loss=final_loss, test_accuracy=acc, diverged=diverged,
+                        initial_train_loss=initial_loss, **rec)
 
 
 def _current_lrs(opt: Any) -> "torch.Tensor | None":

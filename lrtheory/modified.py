@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_callable, check_choice, check_scalar
+from ._validation import check_array, check_callable, check_choice, check_int, check_returned, check_scalar
 from .problems import Problem
 
 __all__ = [
@@ -70,14 +70,17 @@ def hessian_vector_fd(grad: VectorField, theta: np.ndarray, v: np.ndarray, eps: 
     Derived in chapter 3.
     """
     grad = check_callable("grad", grad)
-    theta = check_array("theta", theta, ndim=1)
-    v = check_array("v", v, shape=theta.shape)
+    theta = check_array("theta", theta, ndim=1, nonempty=True)
+    v = check_array("v", v, shape=theta.shape, shape_of="theta")
     eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
     norm = float(np.linalg.norm(v))
     if norm == 0.0:
         return np.zeros_like(theta)
     u = v / norm
-    return norm * (np.asarray(grad(theta + eps * u)) - np.asarray(grad(theta - eps * u))) / (2 * eps)
+    def g(x: np.ndarray) -> np.ndarray:
+        return check_returned("grad", grad(x), shape=theta.shape, at=x)
+
+    return norm * (g(theta + eps * u) - g(theta - eps * u)) / (2 * eps)
 
 
 def third_derivative_fd(grad: VectorField, theta: np.ndarray, v: np.ndarray, eps: float = 1e-3) -> np.ndarray:
@@ -101,15 +104,17 @@ def third_derivative_fd(grad: VectorField, theta: np.ndarray, v: np.ndarray, eps
     T[v, v] ≈ ‖v‖² (g(θ + ε v̂) − 2 g(θ) + g(θ − ε v̂)) / ε². Derived in chapter 3.
     """
     grad = check_callable("grad", grad)
-    theta = check_array("theta", theta, ndim=1)
-    v = check_array("v", v, shape=theta.shape)
+    theta = check_array("theta", theta, ndim=1, nonempty=True)
+    v = check_array("v", v, shape=theta.shape, shape_of="theta")
     eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
     norm = float(np.linalg.norm(v))
     if norm == 0.0:
         return np.zeros_like(theta)
     u = v / norm
-    g0 = np.asarray(grad(theta))
-    return norm**2 * (np.asarray(grad(theta + eps * u)) - 2 * g0 + np.asarray(grad(theta - eps * u))) / eps**2
+    def g(x: np.ndarray) -> np.ndarray:
+        return check_returned("grad", grad(x), shape=theta.shape, at=x)
+
+    return norm**2 * (g(theta + eps * u) - 2 * g(theta) + g(theta - eps * u)) / eps**2
 
 
 def modified_gradient_field(grad: VectorField, lr: float, order: int = 1, *,
@@ -150,7 +155,7 @@ def modified_gradient_field(grad: VectorField, lr: float, order: int = 1, *,
     """
     grad = check_callable("grad", grad)
     lr = check_scalar("lr", lr, low=0.0)
-    order = check_choice("order", order, (0, 1, 2))
+    order = check_choice("order", check_int("order", order), (0, 1, 2))
     if hess is not None:
         hess = check_callable("hess", hess)
     if third is not None:
@@ -160,17 +165,18 @@ def modified_gradient_field(grad: VectorField, lr: float, order: int = 1, *,
 
     def hv(theta: np.ndarray, v: np.ndarray) -> np.ndarray:
         if hess is not None:
-            return np.asarray(hess(theta)) @ v
+            d = theta.shape[-1]
+            return check_returned("hess", hess(theta), shape=(d, d), at=theta) @ v
         return hessian_vector_fd(grad, theta, v) if eps is None else hessian_vector_fd(grad, theta, v, eps)
 
     def tvv(theta: np.ndarray, v: np.ndarray) -> np.ndarray:
         if third is not None:
-            return np.asarray(third(theta, v, v))
+            return check_returned("third", third(theta, v, v), shape=theta.shape, at=theta)
         return third_derivative_fd(grad, theta, v) if eps is None else third_derivative_fd(grad, theta, v, eps)
 
     def field(theta: np.ndarray) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)
-        g = np.asarray(grad(theta), dtype=float)
+        g = check_returned("grad", grad(theta), shape=theta.shape, at=theta)
         out = -g
         if order >= 1:
             hg = hv(theta, g)

@@ -17,12 +17,13 @@ Derived in chapter 1.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_scalar
+from ._validation import check_array, check_int, check_returned, check_scalar
 
 __all__ = [
     "StepRecord",
@@ -89,8 +90,10 @@ def rk45_steps(
 
     Raises
     ------
-    ValueError
-        On a bad argument or a failed integration.
+    TypeError, ValueError
+        On a bad argument, naming it; if ``grad`` returns anything but a
+        finite array of shape ``(d,)`` (checked at every evaluation, so that a
+        NaN cannot stall the solver); or on a failed integration.
 
     Notes
     -----
@@ -100,14 +103,16 @@ def rk45_steps(
     """
     from scipy.integrate import solve_ivp
 
+    from .flows import _checked_rhs
+
     grad = _callable("grad", grad)
-    theta0 = check_array("theta0", theta0, ndim=1)
+    theta0 = check_array("theta0", theta0, ndim=1, nonempty=True)
     t_final = check_scalar("t_final", t_final, low=0.0, low_inclusive=False)
     rtol = check_scalar("rtol", rtol, low=0.0, low_inclusive=False)
     atol = check_scalar("atol", atol, low=0.0, low_inclusive=False)
     if method not in ("RK45", "RK23", "DOP853"):
         raise ValueError(f"method must be one of ('RK45', 'RK23', 'DOP853'), got {method!r}")
-    sol = solve_ivp(lambda _t, y: -np.asarray(grad(y), dtype=float), (0.0, t_final), theta0,
+    sol = solve_ivp(_checked_rhs(grad, "grad", -1.0, theta0.shape), (0.0, t_final), theta0,
                     method=method, rtol=rtol, atol=atol)
     if not sol.success:  # pragma: no cover - explicit solvers on smooth flows succeed
         raise ValueError(f"integration failed: {sol.message}")
@@ -136,9 +141,10 @@ def euler_local_error(grad: Fn, hess: Fn, theta: object, lr: float) -> float:
     Derived in chapter 1.
     """
     grad, hess = _callable("grad", grad), _callable("hess", hess)
-    theta = check_array("theta", theta, ndim=1)
+    theta = check_array("theta", theta, ndim=1, nonempty=True)
     lr = check_scalar("lr", lr, low=0.0)
-    acc = np.asarray(hess(theta)) @ np.asarray(grad(theta))
+    d = theta.shape[0]
+    acc = check_returned("hess", hess(theta), shape=(d, d)) @ check_returned("grad", grad(theta), shape=(d,))
     return 0.5 * lr * lr * float(np.linalg.norm(acc))
 
 
@@ -202,6 +208,13 @@ def heun_euler_descent(
     StepRecord
         Accepted points and flow times; ``rejected`` counts rejected tries.
 
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, naming it; if ``grad`` is not finite at ``theta0``;
+        or if the controller keeps rejecting (a trial step whose gradient is
+        not finite is rejected and the step shrinks tenfold).
+
     Notes
     -----
     A trial step θ̃ = θ − h g is Euler (gradient descent); Heun's method
@@ -213,7 +226,7 @@ def heun_euler_descent(
     iterates with an error-controlled learning rate. Derived in chapter 1.
     """
     grad = _callable("grad", grad)
-    theta = check_array("theta0", theta0, ndim=1).copy()
+    theta = check_array("theta0", theta0, ndim=1, nonempty=True).copy()
     tol = check_scalar("tol", tol, low=0.0, low_inclusive=False)
     num_steps = check_int("num_steps", num_steps, low=0)
     h = check_scalar("lr0", lr0, low=0.0, low_inclusive=False)
@@ -221,14 +234,17 @@ def heun_euler_descent(
     max_factor = check_scalar("max_factor", max_factor, low=1.0, low_inclusive=False)
     ts, thetas = [0.0], [theta.copy()]
     nfev, rejected, t = 0, 0, 0.0
-    g = np.asarray(grad(theta), dtype=float)
+    g = check_returned("grad", grad(theta), shape=theta.shape, at=theta)
     nfev += 1
+    nonfinite = False
     while len(ts) <= num_steps:
         trial = theta - h * g
-        g_trial = np.asarray(grad(trial), dtype=float)
-        nfev += 1
-        err = 0.5 * h * float(np.linalg.norm(g_trial - g))
-        factor = max_factor if err == 0.0 else min(max_factor, safety * np.sqrt(tol / err))
+        with np.errstate(over="ignore", invalid="ignore"):
+            g_trial = check_returned("grad", grad(trial), shape=theta.shape, finite=False)
+            nfev += 1
+            err = 0.5 * h * float(np.linalg.norm(g_trial - g))
+        nonfinite = not math.isfinite(err)  # a non-finite trial gradient: reject and shrink the step
+        factor = 0.1 if nonfinite else max_factor if err == 0.0 else min(max_factor, safety * np.sqrt(tol / err))
         if err <= tol and np.all(np.isfinite(trial)):
             t += h
             theta, g = trial, g_trial
@@ -236,8 +252,11 @@ def heun_euler_descent(
             thetas.append(theta.copy())
         else:
             rejected += 1
-            if rejected > 100 * (num_steps + 1):  # pragma: no cover - defensive
-                raise ValueError("the step controller keeps rejecting: raise tol")
+            if rejected > 100 * (num_steps + 1):
+                if nonfinite:
+                    raise ValueError(f"grad keeps returning non-finite values near theta={theta} "
+                                     "however small the step")
+                raise ValueError("the step controller keeps rejecting: raise tol")  # pragma: no cover
         h *= max(factor, 0.1)
     return StepRecord(np.array(ts), np.array(thetas), nfev, rejected)
 
@@ -264,7 +283,7 @@ def rk_stability_polynomial(A: object, b: object) -> np.ndarray:
     because A is nilpotent. Euler (A = [0], b = [1]) gives R(z) = 1 + z.
     Derived in chapter 1.
     """
-    A = check_array("A", A, ndim=2)
+    A = check_array("A", A, ndim=2, nonempty=True)
     s = A.shape[0]
     if A.shape != (s, s) or np.any(np.triu(A) != 0):
         raise ValueError("A must be a square, strictly lower-triangular matrix (an explicit method)")

@@ -8,6 +8,14 @@ stay readable when the book's theme is switched to dark mode.
 
 The palette is Okabe & Ito's colour-blind-safe set; line styles cycle with
 the colours so that curves stay distinguishable in greyscale too.
+
+Figures are made for the book's text column: :data:`COLUMN_WIDTH_IN` is the
+width of a figure in the column of the HTML theme at a 1280 px window, and
+the default width of :func:`subplots`.  A figure of that width is shown at its
+natural size, so the style's font sizes (none below :data:`MIN_FONT_PT`) are
+the sizes a reader sees.  :func:`use_book_style` also makes IPython render
+figures as SVG (or PNG at twice the displayed resolution), which is what
+``glue`` stores for the book and what a notebook shows.
 """
 
 from __future__ import annotations
@@ -17,8 +25,27 @@ from typing import Any, Iterator, Sequence
 
 from ._validation import check_int, check_scalar
 
-__all__ = ["PALETTE", "LINESTYLES", "book_style", "use_book_style", "subplots", "color", "legend_outside",
-           "glue_figure", "errorbar_comparison"]
+__all__ = ["PALETTE", "LINESTYLES", "COLUMN_WIDTH_IN", "CSS_PX_PER_IN", "MIN_FONT_PT", "FIGURE_FORMATS",
+           "book_style", "use_book_style", "subplots", "color", "legend_outside", "glue_figure",
+           "errorbar_comparison"]
+
+COLUMN_WIDTH_IN: float = 7.0
+"""Width of the book's figures in inches: the figure box of the text column.
+
+Measured in the built book (sphinx-book-theme 1.3, window 1280 px wide): a
+figure in a chapter is 672 CSS px wide, and a CSS inch is 96 px.  A figure
+this wide is displayed at its natural size; a wider one is shrunk (and its
+text with it), which the browser tests report.
+"""
+
+CSS_PX_PER_IN: float = 96.0
+"""CSS pixels per inch: how browsers size an SVG's ``pt`` and a 2x PNG's ``width``."""
+
+MIN_FONT_PT: float = 9.0
+"""The smallest font size, in points at display size, that the style uses."""
+
+FIGURE_FORMATS: tuple[str, ...] = ("svg", "retina")
+"""Inline figure formats :func:`use_book_style` can select: SVG, or PNG at 2x the displayed size."""
 
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -40,15 +67,19 @@ def _style() -> dict[str, Any]:
     from cycler import cycler
 
     return {
-        "figure.figsize": (6.4, 4.0),
-        "figure.dpi": 100,
-        "savefig.dpi": 150,
+        "figure.figsize": (COLUMN_WIDTH_IN, 3.2),
+        # 96 dpi: one figure inch is one CSS inch on screen; saved PNGs (and the rasters
+        # inside SVGs) get twice that, so they stay sharp on high-density screens
+        "figure.dpi": CSS_PX_PER_IN,
+        "savefig.dpi": 2 * CSS_PX_PER_IN,
+        "savefig.bbox": None,
+        "svg.hashsalt": "lrtheory",
         "figure.facecolor": "white",
         "savefig.facecolor": "white",
         "axes.facecolor": "white",
         "axes.edgecolor": "#333333",
         "axes.labelcolor": "#111111",
-        "axes.titlesize": 11,
+        "axes.titlesize": 10.5,
         "axes.labelsize": 10,
         "axes.grid": True,
         "grid.color": "#dddddd",
@@ -59,11 +90,17 @@ def _style() -> dict[str, Any]:
         "lines.linewidth": 1.8,
         "legend.frameon": False,
         "legend.fontsize": 9,
+        "legend.title_fontsize": 9,
+        "legend.handlelength": 1.8,
+        "legend.borderaxespad": 0.3,
+        "legend.labelspacing": 0.3,
         "xtick.labelsize": 9,
         "ytick.labelsize": 9,
         "xtick.color": "#333333",
         "ytick.color": "#333333",
         "font.size": 10,
+        "figure.titlesize": 10.5,
+        "figure.labelsize": 10,
         "figure.constrained_layout.use": True,
         "image.cmap": "viridis",
     }
@@ -92,14 +129,60 @@ def book_style() -> Iterator[None]:
         yield
 
 
-def use_book_style() -> None:
+def use_book_style(figure_format: str = "svg") -> None:
     """Apply the book's figure style to the current process for good.
 
     Meant for the first cell of a notebook; library code uses :func:`book_style`.
+    Inside IPython (a notebook, or a chapter executed by the book) it also
+    selects the inline figure format, so that displayed and glued figures are
+    SVG (or PNG at twice the displayed resolution) of exactly the figure's size.
+
+    Parameters
+    ----------
+    figure_format : {"svg", "retina"}, optional
+        ``"svg"`` (default): vector figures, sharp at any zoom, which the book's
+        pages show; each output also carries a PNG at 2x the displayed size,
+        which an untrusted notebook (JupyterLab renders SVG only in trusted
+        ones) and a PDF show.  ``"retina"``: the PNG only, for figures with very
+        many markers where an SVG would be heavy.
+
+    Raises
+    ------
+    TypeError
+        If ``figure_format`` is not a str.
+    ValueError
+        If ``figure_format`` is not one of :data:`FIGURE_FORMATS`.
+
+    Notes
+    -----
+    IPython's default saves figures with ``bbox_inches="tight"``, which changes
+    their size; the book's figures are saved at their own size instead (the
+    style uses constrained layout, so nothing is cut off), so a figure of
+    :data:`COLUMN_WIDTH_IN` fills the column exactly.  SVGs carry no date, so
+    two builds write the same files.
     """
     import matplotlib as mpl
 
+    if not isinstance(figure_format, str):
+        raise TypeError(f"figure_format must be a str, got {type(figure_format).__name__}")
+    if figure_format not in FIGURE_FORMATS:
+        raise ValueError(f"figure_format must be one of {FIGURE_FORMATS}, got {figure_format!r}")
     mpl.rcParams.update(_style())
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the tool chain
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    if figure_format == "svg":
+        # the PNG rides along: JupyterLab shows SVG only in trusted notebooks (a downloaded
+        # one is not), and LaTeX prefers PNG; the book's HTML picks the SVG
+        set_matplotlib_formats("svg", "retina", bbox_inches=None, metadata={"Date": None},
+                               dpi=2 * CSS_PX_PER_IN)
+    else:
+        set_matplotlib_formats("retina", bbox_inches=None, metadata={"Date": None})
 
 
 def color(i: int) -> str:
@@ -134,8 +217,12 @@ def subplots(
     nrows, ncols : int, optional
         Grid of axes.
     width, height : float, optional
-        Figure size in inches; by default 3.4 inches per column (at most 10)
-        and 3.0 inches per row.
+        Figure size in inches; by default the column width
+        (:data:`COLUMN_WIDTH_IN`) and 3.0 inches per row (plus 0.2), both
+        rounded to whole CSS pixels (1/96 inch).  A width above the column is
+        accepted, but the page shrinks the figure
+        and its text to fit (the browser tests flag a figure shown below 0.8 of
+        its natural size).
     **kwargs
         Passed on to :func:`matplotlib.pyplot.subplots`.
 
@@ -147,8 +234,10 @@ def subplots(
 
     nrows = check_int("nrows", nrows, low=1)
     ncols = check_int("ncols", ncols, low=1)
-    w = min(10.0, 3.4 * ncols + 0.6) if width is None else check_scalar("width", width, low=0.5)
+    w = COLUMN_WIDTH_IN if width is None else check_scalar("width", width, low=0.5)
     h = 3.0 * nrows + 0.2 if height is None else check_scalar("height", height, low=0.5)
+    # whole CSS pixels: an SVG of 326.4 px blurs (and antialiases) its last row on screen
+    w, h = round(w * CSS_PX_PER_IN) / CSS_PX_PER_IN, round(h * CSS_PX_PER_IN) / CSS_PX_PER_IN
     with book_style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), **kwargs)
     # the style must persist for drawing: attach it to the figure's axes
@@ -167,6 +256,14 @@ def _apply_axes_style(axes: Any) -> None:
         ax.spines["right"].set_visible(False)
 
 
+def _check_axes(ax: Any) -> Any:
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax
+
+
 def legend_outside(ax: Any, *, ncol: int = 1) -> Any:
     """Place ``ax``'s legend to the right of the axes, outside the plot area.
 
@@ -181,6 +278,7 @@ def legend_outside(ax: Any, *, ncol: int = 1) -> Any:
     -------
     matplotlib.legend.Legend
     """
+    _check_axes(ax)
     ncol = check_int("ncol", ncol, low=1)
     return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=ncol, frameon=False)
 
@@ -262,10 +360,13 @@ def errorbar_comparison(ax: Any, comparison: Any, metric: str, *, label: str | N
 
     from .protocol import Comparison
 
+    _check_axes(ax)
     if not isinstance(comparison, Comparison):
         raise TypeError(f"comparison must be a Comparison, got {type(comparison).__name__}")
     if not isinstance(metric, str):
         raise TypeError(f"metric must be a str, got {type(metric).__name__}")
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
     names = list(comparison.methods)
     if reference is not None and reference not in names:
         raise ValueError(f"reference must be one of {names}, got {reference!r}")

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_scalar
+from ._validation import check_array, check_callable, check_int, check_scalar, check_str
 
 __all__ = ["Problem", "quadratic", "rosenbrock", "check_point"]
 
@@ -40,9 +40,13 @@ def check_point(name: str, theta: object, dim: int) -> np.ndarray:
 
     Raises
     ------
+    TypeError
+        If ``name`` is not a str, ``dim`` not an int, or ``theta`` not an array of real numbers.
     ValueError
         If the last axis is not ``dim`` long or an entry is not finite.
     """
+    name = check_str("name", name)
+    dim = check_int("dim", dim, low=1)
     arr = check_array(name, theta)
     if arr.ndim == 0 or arr.shape[-1] != dim:
         raise ValueError(f"{name} must have shape (..., {dim}), got {arr.shape}")
@@ -52,6 +56,9 @@ def check_point(name: str, theta: object, dim: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Problem:
     """A smooth loss on R^dim with its exact derivatives.
+
+    The constructor checks ``name`` (str), ``dim`` (int ≥ 1), that the three
+    functions are callable, and the minimiser's shape ``(dim,)``.
 
     Attributes
     ----------
@@ -71,6 +78,14 @@ class Problem:
     grad_fn: ArrayFn = field(repr=False)
     hess_fn: ArrayFn = field(repr=False)
     minimizer: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        check_str("name", self.name)
+        check_int("dim", self.dim, low=1)
+        for fn in ("loss_fn", "grad_fn", "hess_fn"):
+            check_callable(fn, getattr(self, fn))
+        if self.minimizer is not None:
+            check_array("minimizer", self.minimizer, shape=(self.dim,))
 
     def loss(self, theta: np.ndarray) -> np.ndarray:
         """Loss at ``theta`` (shape ``(..., dim)``); returns shape ``(...)``."""
@@ -114,7 +129,8 @@ def quadratic(A: object, b: object | None = None, *, name: str = "quadratic") ->
     error e = θ − θ* to (I − γA)e, so it converges for every start exactly
     when 0 < γ < 2/λ_max(A) (chapter 1).
     """
-    A = check_array("A", A, ndim=2)
+    A = check_array("A", A, ndim=2, nonempty=True)
+    name = check_str("name", name)
     d = A.shape[0]
     if A.shape != (d, d):
         raise ValueError(f"A must be square, got shape {A.shape}")

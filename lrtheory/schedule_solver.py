@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_array, check_choice, check_int, check_scalar
+from ._validation import check_array, check_bool, check_choice, check_int, check_returned, check_scalar
 from .bounds import _check_lr_norms, _check_norms, _check_radius, combined_bound, combined_bound_grad
 from .schedules import refined_guess_schedule
 
@@ -201,7 +201,9 @@ def solve_combined_bound(
     if lr0 is None:
         x0 = last_iterate_constant_schedule(gs, r)
     else:
-        lr0, _ = _check_lr_norms(lr0, g)
+        lr0 = check_array("lr0", lr0, ndim=1)
+        if lr0.shape != g.shape:
+            raise ValueError(f"lr0 must have the length of grad_norms, {g.shape[0]}, got {lr0.shape}")
         if np.any(lr0 <= 0):
             raise ValueError("lr0 must be strictly positive")
         x0 = lr0 / lr_unit
@@ -254,8 +256,7 @@ def best_scaling(
         raise TypeError(f"bound must be callable, got {type(bound).__name__}")
     lr, g = _check_lr_norms(lr, grad_norms)
     radius = _check_radius(radius)
-    f1 = bound(lr, g, radius)
-    f2 = bound(2.0 * lr, g, radius)
+    f1, f2 = (_bound_value(bound(c * lr, g, radius)) for c in (1.0, 2.0))
     if not (np.isfinite(f1) and np.isfinite(f2)):
         return float("nan"), float("inf")
     b = (2.0 * f2 - f1) / 3.0
@@ -263,6 +264,14 @@ def best_scaling(
     if a <= 0 or b <= 0:
         raise ValueError("bound is not of the form A/c + B c with A, B > 0 for this lr")
     return float(np.sqrt(a / b)), float(2.0 * np.sqrt(a * b))
+
+
+def _bound_value(value: Any) -> float:
+    """A bound's value: a real number, +inf allowed (an infinite bound), NaN refused."""
+    arr = check_returned("bound", value, shape=(), finite=False)
+    if np.isnan(arr):
+        raise ValueError("the value returned by bound is NaN")
+    return float(arr)
 
 
 def smooth_grad_norms(grad_norms: Any, window: int) -> np.ndarray:
@@ -372,7 +381,7 @@ class CausalRefinedSchedule:
         self.num_steps = check_int("num_steps", num_steps, low=1)
         self.radius = _check_radius(radius)
         self.beta = check_scalar("beta", beta, low=0.0, high=1.0, high_inclusive=False)
-        self.include_current = bool(include_current)
+        self.include_current = check_bool("include_current", include_current)
         self.t = 0
         self._ema = 0.0
         self._q = 0.0

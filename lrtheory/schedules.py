@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_scalar
+from ._validation import check_array, check_bool, check_int, check_scalar
 from .bounds import _check_norms, _check_radius, last_iterate_accumulator
 
 __all__ = [
@@ -296,6 +296,7 @@ def refined_guess_schedule(grad_norms: Any, radius: float, *, include_current: b
     """
     g = _check_norms(grad_norms, positive=True)
     radius = _check_radius(radius)
+    include_current = check_bool("include_current", include_current)
     inv = g**-2.0
     q = np.cumsum(inv)
     tail = q[-1] - (q - inv if include_current else q)
@@ -325,6 +326,7 @@ def refined_causal_schedule(grad_norms: Any, radius: float, *, include_current: 
     """
     g = _check_norms(grad_norms, positive=True)
     radius = _check_radius(radius)
+    include_current = check_bool("include_current", include_current)
     T = g.shape[0]
     inv = g**-2.0
     t = np.arange(1, T + 1)

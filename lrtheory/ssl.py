@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_choice, check_int, check_scalar
+from ._validation import check_bool, check_choice, check_instance, check_int, check_scalar, check_str, check_tensor
 from .experiments import get_device, progress, torch_generator
 from .ssl_data import augment, augmentation_mean
 
@@ -128,6 +128,14 @@ class SimSiam(nn.Module):
         return [p for p in self.predictor.parameters() if p.requires_grad]
 
 
+def _check_batch(name: str, x: Any) -> torch.Tensor:
+    """A batch of inputs: a finite, non-empty floating tensor of shape (n, ...)."""
+    check_tensor(name, x, dtype_kind="float", nonempty=True)
+    if x.ndim < 2:
+        raise ValueError(f"{name} must be a batch of inputs, shape (n, ...), got {tuple(x.shape)}")
+    return x
+
+
 def negative_cosine(p: torch.Tensor, z: torch.Tensor, *, stop_gradient: bool = True) -> torch.Tensor:
     """D(p, z) = −mean over the batch of cos(p_i, z_i), with z detached if ``stop_gradient``.
 
@@ -147,9 +155,12 @@ def negative_cosine(p: torch.Tensor, z: torch.Tensor, *, stop_gradient: bool = T
     -----
     Derived in chapter 5.
     """
+    # no finiteness check: NaN predictions are how a diverging run shows (train_ssl records them)
+    check_tensor("p", p, dtype_kind="float", finite=False)
+    check_tensor("z", z, dtype_kind="float", finite=False)
     if p.shape != z.shape or p.ndim != 2:
         raise ValueError(f"p and z must have the same shape (n, d), got {tuple(p.shape)} and {tuple(z.shape)}")
-    if stop_gradient:
+    if check_bool("stop_gradient", stop_gradient):
         z = z.detach()
     return -nn.functional.cosine_similarity(p, z, dim=1, eps=1e-8).mean()
 
@@ -172,6 +183,9 @@ def simsiam_loss(model: SimSiam, x1: torch.Tensor, x2: torch.Tensor, *,
         The scalar loss and the projections of the first view (for
         :func:`collapse_std`).
     """
+    check_instance("model", model, SimSiam)
+    _check_batch("x1", x1)
+    _check_batch("x2", x2)
     z1, p1 = model(x1)
     z2, p2 = model(x2)
     loss = 0.5 * (negative_cosine(p1, z2, stop_gradient=stop_gradient)
@@ -204,6 +218,11 @@ def mean_target_loss(model: SimSiam, x_view: torch.Tensor, x_mean: torch.Tensor,
     For unit vectors ‖a − b‖² = 2 − 2 a·b, so this is 2 + 2 D(F(T(x)), F(x̄)).
     Derived in chapter 5.
     """
+    check_instance("model", model, SimSiam)
+    _check_batch("x_view", x_view)
+    _check_batch("x_mean", x_mean)
+    if x_view.shape != x_mean.shape:
+        raise ValueError(f"x_mean must have the shape of x_view, {tuple(x_view.shape)}, got {tuple(x_mean.shape)}")
     z = model.encode(x_view)
     zbar = model.encode(x_mean)
     loss = 2.0 + 2.0 * negative_cosine(z, zbar, stop_gradient=stop_gradient)
@@ -230,14 +249,20 @@ def collapse_std(z: torch.Tensor) -> float:
     variance 1/d, hence std 1/√d; the SimSiam paper uses this reference
     value.  Derived in chapter 5.
     """
-    if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[0] < 2:
-        raise ValueError(f"z must be a tensor of shape (n, d) with n >= 2, got {getattr(z, 'shape', type(z))}")
+    check_tensor("z", z, dtype_kind="float", finite=False)  # a diverged run's NaN gives a NaN metric
+    if z.ndim != 2 or z.shape[0] < 2:
+        raise ValueError(f"z must be a tensor of shape (n, d) with n >= 2, got {tuple(z.shape)}")
     zn = nn.functional.normalize(z.detach().double(), dim=1)
     return float(zn.std(dim=0).mean())
 
 
 def grad_norm(params: list[nn.Parameter]) -> float:
     """Euclidean norm of the concatenated gradients of ``params`` (0 if none has one)."""
+    if isinstance(params, (str, bytes, torch.Tensor)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be a list of tensors, got {type(params).__name__}")
+    params = list(params)
+    for p in params:
+        check_instance("params", p, torch.Tensor, "list of tensors")
     sq = [float(p.grad.detach().double().pow(2).sum()) for p in params if p.grad is not None]
     return float(np.sqrt(sum(sq)))
 
@@ -341,8 +366,19 @@ def train_ssl(
     """
     if not isinstance(model, SimSiam):
         raise TypeError(f"model must be a SimSiam, got {type(model).__name__}")
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+    check_tensor("images", images, dtype_kind="float", nonempty=True)
+    if images.ndim != 4:
         raise ValueError("images must be a tensor of shape (n, 1, H, W)")
+    stop_gradient = check_bool("stop_gradient", stop_gradient)
+    if augment_kwargs is not None and not isinstance(augment_kwargs, dict):
+        raise TypeError(f"augment_kwargs must be a dict, got {type(augment_kwargs).__name__}")
+    if eval_images is not None:
+        check_tensor("eval_images", eval_images, dtype_kind="float")
+        if eval_images.ndim != 4 or eval_images.shape[1:] != images.shape[1:] or eval_images.shape[0] < 2:
+            raise ValueError(f"eval_images must be at least 2 images shaped like images, {tuple(images.shape[1:])}, "
+                             f"got {tuple(eval_images.shape)}")
+    if desc is not None:
+        check_str("desc", desc)
     num_steps = check_int("num_steps", num_steps, low=0)
     seed = check_int("seed", seed, low=0)
     objective = check_choice("objective", objective, OBJECTIVES)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._validation import check_int, check_scalar
+from ._validation import check_int, check_scalar, check_tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -73,11 +73,8 @@ def load_digit_images(*, seed: int = 0, device: Any = None, dtype: Any = None) -
 
 
 def _check_images(images: Any) -> "torch.Tensor":
-    import torch
-
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
-    if images.ndim != 4 or images.shape[1] != 1 or not images.is_floating_point():
+    check_tensor("images", images, dtype_kind="float", nonempty=True)
+    if images.ndim != 4 or images.shape[1] != 1:
         raise ValueError(f"images must be a floating tensor of shape (n, 1, H, W), got {tuple(images.shape)}")
     return images
 

@@ -20,15 +20,15 @@ from typing import Any
 
 import torch
 
-from ._validation import check_int, check_scalar
+from ._validation import check_instance, check_int, check_scalar, check_tensor
 
 __all__ = ["embed", "knn_accuracy", "linear_probe_accuracy"]
 
 
 def _check_xy(name_x: str, x: Any, name_y: str, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    if not isinstance(x, torch.Tensor) or x.ndim != 2:
-        raise ValueError(f"{name_x} must be a tensor of shape (n, d), got {getattr(x, 'shape', type(x))}")
-    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.shape[0] != x.shape[0]:
+    check_tensor(name_x, x, ndim=2, nonempty=True)
+    check_tensor(name_y, y, dtype_kind="int", finite=False)
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise ValueError(f"{name_y} must be a 1-D tensor with one label per row of {name_x}")
     if y.dtype not in (torch.int64, torch.int32) or (y.numel() and int(y.min()) < 0):
         raise ValueError(f"{name_y} must hold non-negative integer labels")
@@ -51,6 +51,8 @@ def embed(module: torch.nn.Module, images: torch.Tensor, *, batch_size: int = 10
     -------
     torch.Tensor, shape (n, d)
     """
+    check_instance("module", module, torch.nn.Module)
+    check_tensor("images", images, nonempty=True)
     batch_size = check_int("batch_size", batch_size, low=1)
     was_training = module.training
     module.eval()
@@ -58,9 +60,13 @@ def embed(module: torch.nn.Module, images: torch.Tensor, *, batch_size: int = 10
         dev = next(module.parameters()).device
     except StopIteration:
         dev = images.device
-    out = [module(images[i:i + batch_size].to(dev)).flatten(1).double().cpu()
-           for i in range(0, images.shape[0], batch_size)]
-    module.train(was_training)
+    try:
+        out = [module(images[i:i + batch_size].to(dev)).flatten(1).double().cpu()
+               for i in range(0, images.shape[0], batch_size)]
+    except RuntimeError as exc:  # the module's own complaint about its input, e.g. a shape mismatch
+        raise ValueError(f"module cannot take images of shape {tuple(images.shape)}: {exc}") from None
+    finally:
+        module.train(was_training)
     return torch.cat(out)
 
 

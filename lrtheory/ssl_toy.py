@@ -62,13 +62,13 @@ def _state(name: str, state: object) -> np.ndarray:
     return arr
 
 
-def _pair(phi0: object, theta0: object) -> tuple[np.ndarray, np.ndarray]:
-    phi = check_array("phi0", phi0)
-    theta = check_array("theta0", theta0)
+def _pair(phi0: object, theta0: object, names: tuple[str, str] = ("phi0", "theta0")) -> tuple[np.ndarray, np.ndarray]:
+    phi = check_array(names[0], phi0)
+    theta = check_array(names[1], theta0)
     try:
         phi, theta = np.broadcast_arrays(phi, theta)
     except ValueError:
-        raise ValueError(f"phi0 and theta0 must broadcast, got shapes {phi.shape} and {theta.shape}") from None
+        raise ValueError(f"{names[0]} and {names[1]} must broadcast, got shapes {phi.shape} and {theta.shape}") from None
     return phi.astype(float), theta.astype(float)
 
 
@@ -91,8 +91,7 @@ def toy_loss(phi: object, theta: object) -> np.ndarray:
     identity: no collapse needed) and θ = 0 (the encoder is constant: the
     collapsed solution).  Derived in chapter 5.
     """
-    phi = check_array("phi", phi)
-    theta = check_array("theta", theta)
+    phi, theta = _pair(phi, theta, ("phi", "theta"))
     return 0.5 * (phi * theta - theta) ** 2
 
 
@@ -235,7 +234,7 @@ def conserved_quantity(system: str, phi: object, theta: object) -> np.ndarray:
     Derived in chapter 5.
     """
     check_choice("system", system, SYSTEMS)
-    phi, theta = _pair(phi, theta)
+    phi, theta = _pair(phi, theta, ("phi", "theta"))
     if system == "stopgrad":
         return phi**2 - theta**2
     if system == "full":
@@ -273,7 +272,7 @@ def invariant_step_change(system: str, phi: object, theta: object, lr: float) ->
     """
     check_choice("system", system, SYSTEMS)
     lr = check_scalar("lr", lr, low=0.0)
-    phi, theta = _pair(phi, theta)
+    phi, theta = _pair(phi, theta, ("phi", "theta"))
     r2 = ((phi - 1.0) * theta) ** 2
     if system == "removed":
         return 0.5 * lr**2 * r2

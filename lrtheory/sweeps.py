@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ._validation import check_choice, check_int, check_scalar
+from ._validation import (
+    check_callable,
+    check_choice,
+    check_float_dtype,
+    check_instance,
+    check_int,
+    check_scalar,
+    check_str,
+    check_tensor,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -72,6 +81,8 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, hidden: i
     num_classes = check_int("num_classes", num_classes, low=1)
     hidden = check_int("hidden", hidden, low=1)
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    dtype = check_float_dtype("dtype", dtype, torch.float32)
+    dev = get_device(device)
     gen_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
@@ -82,7 +93,7 @@ def make_classifier(kind: str, num_features: int, num_classes: int, *, hidden: i
                                         torch.nn.Linear(hidden, num_classes))
     finally:
         torch.random.set_rng_state(gen_state)
-    return model.to(device=get_device(device), dtype=dtype or torch.float32)
+    return model.to(device=dev, dtype=dtype)
 
 
 def _evaluate(model: "torch.nn.Module", X: "torch.Tensor", y: "torch.Tensor") -> tuple[float, float]:
@@ -129,8 +140,12 @@ def train_classifier(
     """
     import torch
 
+    from .datasets import TensorSplit
     from .experiments import torch_generator
 
+    check_instance("model", model, torch.nn.Module)
+    check_instance("optimizer", optimizer, torch.optim.Optimizer)
+    check_instance("data", data, TensorSplit)
     epochs = check_int("epochs", epochs, low=0)
     batch_size = check_int("batch_size", batch_size, low=1)
     gen = torch_generator(seed, device="cpu")
@@ -191,12 +206,18 @@ def lr_sweep(
     list of TrainResult
         In the order ``for lr in lrs for seed in seeds``.
     """
+    import torch
+
+    from .datasets import TensorSplit
     from .experiments import progress
 
-    if not callable(make_optimizer):
-        raise TypeError(f"make_optimizer must be callable, got {type(make_optimizer).__name__}")
-    lrs = [check_scalar("lrs", lr, low=0.0, low_inclusive=False) for lr in lrs]
-    seeds = [check_int("seeds", s, low=0) for s in seeds]
+    check_callable("make_optimizer", make_optimizer)
+    check_choice("kind", kind, ("logreg", "mlp"))
+    check_instance("data", data, TensorSplit)
+    if progress_desc is not None:
+        check_str("progress_desc", progress_desc)
+    lrs = [check_scalar("lrs", lr, low=0.0, low_inclusive=False) for lr in _sequence("lrs", lrs)]
+    seeds = [check_int("seeds", s, low=0) for s in _sequence("seeds", seeds)]
     if not lrs or not seeds:
         raise ValueError("lrs and seeds must be non-empty")
     out = []
@@ -204,9 +225,16 @@ def lr_sweep(
     for lr, s in progress(jobs, desc=progress_desc):
         model = make_classifier(kind, data.num_features, data.num_classes, hidden=hidden, seed=s,
                                 device=data.X_train.device, dtype=data.X_train.dtype)
-        opt = make_optimizer(model.parameters(), lr)
+        opt = check_instance("the value returned by make_optimizer", make_optimizer(model.parameters(), lr),
+                             torch.optim.Optimizer)
         out.append(train_classifier(model, opt, data, epochs=epochs, batch_size=batch_size, seed=s))
     return out
+
+
+def _sequence(name: str, value: Any) -> Sequence[Any]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence, got {type(value).__name__}")
+    return value
 
 
 def update_cosine(model: "torch.nn.Module", make_optimizer: OptimizerFactory, lr: float,
@@ -234,9 +262,14 @@ def update_cosine(model: "torch.nn.Module", make_optimizer: OptimizerFactory, lr
     """
     import torch
 
+    check_instance("model", model, torch.nn.Module)
+    check_callable("make_optimizer", make_optimizer)
+    lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
+    check_tensor("X", X, ndim=2, dtype_kind="float", nonempty=True)
+    check_tensor("y", y, shape=(X.shape[0],), dtype_kind="int", finite=False, nonnegative=True)
     num_steps = check_int("num_steps", num_steps, low=1)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_optimizer(params, lr)
+    opt = check_instance("the value returned by make_optimizer", make_optimizer(params, lr), torch.optim.Optimizer)
     cosines = []
     for _ in range(num_steps):
         opt.zero_grad(set_to_none=True)

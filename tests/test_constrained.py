@@ -173,3 +173,21 @@ def test_run_constrained_errors():
         c.run_constrained("eg", 3, [1.0], 0.1, 3)
     with pytest.raises(ValueError, match="num_steps"):
         c.run_constrained("eg", lambda t: t, [1.0], 0.1, -1)
+
+
+def test_em_mixture_increases_likelihood_and_reaches_the_slsqp_answer():
+    from lrtheory import constrained, constrained_problems
+
+    """EM's defining property (monotone likelihood) and its fixed point, against SLSQP's answer."""
+    mix = constrained_problems.mixture_problem(300, 8, seed=2)
+    w = np.full(8, 1 / 8)
+    losses = [mix.loss(w)]
+    for _ in range(3000):
+        w = constrained.em_mixture_update(w, mix.grad(w))
+        losses.append(mix.loss(w))
+    assert np.all(np.diff(losses) <= 1e-13) and abs(w.sum() - 1) < 1e-12
+    assert losses[-1] - mix.loss(mix.minimizer) < 1e-6
+    run = constrained.run_constrained("em_mixture", mix.grad, np.full(8, 1 / 8), 0.0, 5)
+    np.testing.assert_allclose(run[1], constrained.em_mixture_update(np.full(8, 1 / 8), mix.grad(np.full(8, 1 / 8))))
+    with pytest.raises(ValueError, match="grad"):
+        constrained.em_mixture_update(np.ones(3) / 3, np.ones(2))

@@ -53,3 +53,13 @@ def test_bad_input():
         slider_figure("k", _draw, [1.0, 2.0], label="", glue=False)
     with pytest.raises(ValueError, match="initial must be <= 1"):
         slider_figure("k", _draw, [1.0, 2.0], label="f", initial=2, glue=False)
+
+
+def test_every_display_is_marked_as_a_notebook_copy():
+    """A slider left as a cell's last expression is a notebook copy too: the page shows only the glued one."""
+    from IPython.core.formatters import format_display_data
+
+    s = slider_figure("ch0-fig-demo", _draw, [1.0, 2.0], label="frequency", glue=False)
+    data, metadata = format_display_data(s)
+    assert {"text/html", "image/png", "text/plain"} <= set(data)
+    assert metadata.get("lrtheory") == plotting.NOTEBOOK_COPY_METADATA["lrtheory"]

@@ -51,3 +51,16 @@ def test_train_classifier_reads_learned_step_sizes():
     assert h.lr_mean[0] == pytest.approx(0.05) and h.lr_mean[-1] != pytest.approx(0.05)
     with pytest.raises(TypeError, match="make_optimizer"):
         metalr.train_classifier(data, "logistic", 3, 5, seed=0)  # type: ignore[arg-type]
+
+
+def test_divergence_follows_the_protocol_rule_not_only_nan():
+    """A finite but exploding loss (the 7.8e58 case) is a divergence; a healthy run is not."""
+    data = load_dataset("digits", device="cpu", dtype=torch.float64)
+    h = metalr.train_classifier(data, "logistic", lambda ps: torch.optim.SGD(ps, lr=1e3), 20, seed=0)
+    assert math.isfinite(h.final_train_loss) and h.final_train_loss > 10 * h.initial_train_loss
+    assert h.diverged
+    ok = metalr.train_classifier(data, "logistic", lambda ps: torch.optim.SGD(ps, lr=0.1), 20, seed=0)
+    assert not ok.diverged and ok.final_train_loss < ok.initial_train_loss
+    with pytest.raises(ValueError, match="divergence_factor"):
+        metalr.train_classifier(data, "logistic", lambda ps: torch.optim.SGD(ps, lr=0.1), 2, seed=0,
+                                divergence_factor=0.5)

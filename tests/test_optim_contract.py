@@ -192,6 +192,16 @@ SPECS: dict[str, Spec] = {
                         {"lr": 0.01, "betas": (0.8, 0.95)}),
         ),
     ),
+    "EGGainScale": Spec(
+        kwargs={"lr": 0.05, "gain_lr": 0.05, "scale_lr": 0.05},
+        rosenbrock_kwargs={"lr": 1e-4, "gain_lr": 0.01, "scale_lr": 0.01},
+        bad_hparams=(("lr", -1.0), ("momentum", 1.0), ("gain_lr", -0.1), ("scale_lr", math.nan),
+                     ("grad_avg", 1.0), ("gain_min", 0.0), ("gain_max", 0.5), ("scale_min", 2.0)),
+        torch_equivalents=(
+            Equivalence(torch.optim.SGD, {"lr": 0.02, "gain_lr": 0.0, "scale_lr": 0.0},
+                        {"lr": 0.02, "momentum": 0.9}),
+        ),
+    ),
     "HypergradientSGD": Spec(
         kwargs={"lr": 0.05, "hyper_lr": 1e-4},
         rosenbrock_kwargs={"lr": 1e-3, "hyper_lr": 1e-7},
@@ -202,7 +212,7 @@ SPECS: dict[str, Spec] = {
 
 ANNOUNCED = {
     "SignDescent", "RMSpropScalar", "RMSpropCoordinate", "AdaGradNorm",
-    "EGD", "NormalizedEGD", "EGStepSize", "HypergradientSGD",
+    "EGD", "NormalizedEGD", "EGStepSize", "HypergradientSGD", "EGGainScale",
 }  # optimisers announced for the registry; their specs may exist before they are registered
 
 LOCAL_OPTIMIZERS: dict[str, type[BookOptimizer]] = {"ContractSGD": ContractSGD}

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lrtheory import plotting  # noqa: E402
@@ -27,10 +28,22 @@ def test_subplots_applies_style_and_size():
     try:
         assert axes.shape == (2, 3)
         w, h = fig.get_size_inches()
-        assert w == pytest.approx(10.0) and h == pytest.approx(6.2)
+        assert w == pytest.approx(plotting.COLUMN_WIDTH_IN) and h == pytest.approx(6.2, abs=1 / plotting.CSS_PX_PER_IN)
         line, = axes[0, 0].plot([0, 1], [0, 1])
         assert line.get_color() == plotting.PALETTE[0]
         assert not axes[0, 0].spines["top"].get_visible()
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(("width", "height"), [(None, 3.4), (6.33, 2.55), (7.0, None)])
+def test_figure_sizes_are_whole_css_pixels(width, height):
+    fig, _ = plotting.subplots(width=width, height=height)
+    try:
+        for inches in fig.get_size_inches():
+            assert inches * plotting.CSS_PX_PER_IN == pytest.approx(round(inches * plotting.CSS_PX_PER_IN), abs=1e-9)
+        if height is not None:
+            assert fig.get_size_inches()[1] == pytest.approx(height, abs=0.5 / plotting.CSS_PX_PER_IN)
     finally:
         plt.close(fig)
 
@@ -39,6 +52,110 @@ def test_use_book_style_sets_rcparams():
     with mpl.rc_context():
         plotting.use_book_style()
         assert mpl.rcParams["savefig.facecolor"] == "white"
+        assert mpl.rcParams["figure.dpi"] == plotting.CSS_PX_PER_IN
+        assert mpl.rcParams["savefig.dpi"] >= 2 * plotting.CSS_PX_PER_IN
+    with pytest.raises(ValueError, match="figure_format must be one of"):
+        plotting.use_book_style("jpeg")
+    with pytest.raises(TypeError, match="figure_format must be a str"):
+        plotting.use_book_style(None)
+
+
+@pytest.fixture
+def ipython_shell():
+    """A real IPython shell, as in a notebook kernel (cleared afterwards)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    saved = {k: dict(f.type_printers) for k, f in shell.display_formatter.formatters.items()}
+    try:
+        yield shell
+    finally:
+        for k, f in shell.display_formatter.formatters.items():
+            f.type_printers.clear()
+            f.type_printers.update(saved.get(k, {}))
+        InteractiveShell.clear_instance()
+
+
+def test_default_width_is_the_column_and_figures_render_at_it(ipython_shell):
+    """use_book_style makes IPython render a default figure as an undated SVG exactly one column wide."""
+    import re
+
+    with mpl.rc_context():
+        plotting.use_book_style()
+        fig, ax = plotting.subplots()
+        try:
+            ax.plot([0, 1], [1, 0], label="a")
+            ax.legend()
+            data, _ = ipython_shell.display_formatter.format(fig)
+        finally:
+            plt.close(fig)
+    # the SVG for the book's pages, and a 2x PNG for untrusted notebooks (JupyterLab shows SVG only when trusted)
+    assert "image/svg+xml" in data and "image/png" in data
+    svg = data["image/svg+xml"]
+    width_pt = float(re.search(r'<svg[^>]*\bwidth="([0-9.]+)pt"', svg).group(1))
+    # 72 pt per inch: the SVG is exactly the column wide, so the browser shows it at natural size
+    assert width_pt == pytest.approx(72 * plotting.COLUMN_WIDTH_IN)
+    assert width_pt / 72 * plotting.CSS_PX_PER_IN == pytest.approx(672)
+    assert "<dc:date>" not in svg
+
+
+@pytest.mark.parametrize("figure_format", ["svg", "retina"])
+def test_png_is_at_twice_the_displayed_size(ipython_shell, figure_format):
+    import struct
+
+    with mpl.rc_context():
+        plotting.use_book_style(figure_format)
+        fig, _ = plotting.subplots(height=2.0)
+        try:
+            data, meta = ipython_shell.display_formatter.format(fig)
+        finally:
+            plt.close(fig)
+    png = data["image/png"]
+    png = png if isinstance(png, bytes) else __import__("base64").b64decode(png)
+    width_px, height_px = struct.unpack(">II", png[16:24])
+    shown = meta["image/png"]["width"]
+    assert shown == pytest.approx(plotting.COLUMN_WIDTH_IN * plotting.CSS_PX_PER_IN, abs=1)
+    assert width_px >= 2 * shown - 1 and height_px >= 2 * meta["image/png"]["height"] - 1
+
+
+def _display_scale(fig) -> float:
+    """How much the page shrinks a figure: 1 up to the column width, less beyond."""
+    return min(1.0, plotting.COLUMN_WIDTH_IN / fig.get_size_inches()[0])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (2, 3)])
+def test_no_text_below_the_minimum_at_display_size(shape):
+    """Every text of a typical book figure (title, labels, ticks, legend, suptitle) is >= 9 pt as shown."""
+    from matplotlib.text import Text
+
+    fig, axes = plotting.subplots(*shape)
+    try:
+        for k, ax in enumerate(np.atleast_1d(axes).ravel()):
+            ax.plot([1, 10], [1, 100], label="gradient descent")
+            ax.plot([1, 10], [2, 50], label="flow")
+            ax.set_xscale("log")
+            ax.set_title(f"panel {k}")
+            ax.set_xlabel("step")
+            ax.set_ylabel("loss")
+            ax.annotate("edge", (2, 20))
+            ax.legend()
+        fig.suptitle("a figure")
+        fig.canvas.draw()
+        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+        assert len(sizes) >= 10
+        assert min(sizes) * _display_scale(fig) >= plotting.MIN_FONT_PT
+        assert fig.get_size_inches()[0] <= plotting.COLUMN_WIDTH_IN
+    finally:
+        plt.close(fig)
+
+
+def test_a_figure_wider_than_the_column_would_shrink_its_text():
+    """The oracle of the test above can fail: a 10-inch figure's 9 pt ticks show at 6.3 pt."""
+    fig, _ = plotting.subplots(width=10.0)
+    try:
+        assert 9.0 * _display_scale(fig) < plotting.MIN_FONT_PT
+    finally:
+        plt.close(fig)
 
 
 def test_color_cycles_and_checks():

@@ -82,7 +82,9 @@ def test_update_cosine_closed_forms(data):
         (lambda d: sweeps.lr_sweep("mlp", None, [0.1], d, epochs=1, batch_size=4), TypeError, "make_optimizer"),
         (lambda d: sweeps.lr_sweep("mlp", lambda p, lr: None, [-0.1], d, epochs=1, batch_size=4), ValueError, "lrs"),
         (lambda d: sweeps.lr_sweep("mlp", lambda p, lr: None, [], d, epochs=1, batch_size=4), ValueError, "lrs"),
-        (lambda d: sweeps.train_classifier(None, None, d, epochs=-1, batch_size=4, seed=0), ValueError, "epochs"),
+        (lambda d: (lambda m: sweeps.train_classifier(m, torch.optim.SGD(m.parameters(), lr=0.1), d, epochs=-1,
+                                                      batch_size=4, seed=0))(
+            sweeps.make_classifier("logreg", d.num_features, d.num_classes, seed=0)), ValueError, "epochs"),
     ],
 )
 def test_argument_checks(data, call, exc, name):

@@ -14,6 +14,7 @@ optimiser              what it is                                             ch
 ``NormalizedEGD``      exponentiated gradient on the probability simplex       4
 ``EGStepSize``         step sizes learnt by exponentiated gradient              4
 ``HypergradientSGD``   scalar learning rate learnt by hypergradient descent     4
+``EGGainScale``        EG gains and global scale on heavy ball (Amid et al.)   4
 =====================  =====================================================  =========
 
 Every optimiser is listed in :data:`REGISTRY` (name → class), which the shared
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from ._base import BookOptimizer, check_hparam
 from .adagrad_norm import AdaGradNorm
+from .amid import EGGainScale
 from .eg import EGD, NormalizedEGD
 from .rmsprop import RMSpropCoordinate, RMSpropScalar, SignDescent
 from .stepsize import EGStepSize, HypergradientSGD
@@ -40,6 +42,7 @@ REGISTRY: dict[str, type[BookOptimizer]] = {
         NormalizedEGD,
         EGStepSize,
         HypergradientSGD,
+        EGGainScale,
     )
 }
 """Every optimiser of the package, by class name."""
@@ -56,4 +59,5 @@ __all__ = [
     "NormalizedEGD",
     "EGStepSize",
     "HypergradientSGD",
+    "EGGainScale",
 ]

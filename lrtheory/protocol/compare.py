@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .._validation import check_array, check_callable, check_int, check_scalar
+from .._validation import check_array, check_bool, check_callable, check_int, check_scalar, check_str
 from .grids import LogGrid, TuneResult, tune
 from .seeds import SeedPlan
 from .stats import Verdict, verdict
@@ -161,7 +161,10 @@ class Comparison:
         names = list(self.methods)
         if len(names) < 2:
             raise ValueError("a comparison needs at least two methods to name a best one")
-        hib = self._direction(metric) if higher_is_better is None else higher_is_better
+        confidence = check_scalar("confidence", confidence, low=0.0, high=1.0, low_inclusive=False,
+                                  high_inclusive=False)
+        hib = self._direction(metric) if higher_is_better is None else check_bool("higher_is_better",
+                                                                                  higher_is_better)
         means = {}
         for nm in names:
             x = self.methods[nm].metrics.get(metric)
@@ -226,6 +229,13 @@ def compare_methods(methods: Mapping[str, tuple[Any, Callable[..., Mapping[str, 
         raise TypeError(f"plan must be a SeedPlan, got {type(plan).__name__}")
     if not isinstance(tune_metric, str) or not tune_metric:
         raise TypeError("tune_metric must be a non-empty str")
+    if progress_desc is not None:
+        check_str("progress_desc", progress_desc)
+    if higher_is_better is not None and not (
+            isinstance(higher_is_better, Mapping)
+            and all(isinstance(k, str) and isinstance(v, bool) for k, v in higher_is_better.items())):
+        raise TypeError("higher_is_better must be a mapping of metric name (str) to bool, "
+                        f"got {type(higher_is_better).__name__}")
     if "test" in tune_metric.lower():
         raise ValueError(f"tune_metric must not read the test set, got {tune_metric!r} "
                          "(tune on validation or training metrics)")
@@ -315,8 +325,12 @@ def comparison_table(comparison: Comparison, metrics: Sequence[str], *, digits: 
 
     if not isinstance(comparison, Comparison):
         raise TypeError(f"comparison must be a Comparison, got {type(comparison).__name__}")
-    if isinstance(metrics, str) or not metrics:
-        raise ValueError("metrics must be a non-empty sequence of metric names")
+    if isinstance(metrics, str) or not isinstance(metrics, Sequence):
+        raise TypeError(f"metrics must be a sequence of metric names, got {type(metrics).__name__}")
+    if not metrics:
+        raise ValueError("metrics must not be empty")
+    if not all(isinstance(m, str) for m in metrics):
+        raise TypeError("metrics must hold metric names (str)")
     digits = check_int("digits", digits, low=1, high=10)
     head = (["method", "chosen value (grid)"] + [f"{m.replace('_', ' ')} (mean ± 95% CI)" for m in metrics]
             + ["seeds", "diverged"])

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._validation import check_array, check_callable, check_choice, check_int, check_scalar
+from .._validation import check_array, check_callable, check_choice, check_int, check_scalar, check_str
 from .seeds import check_seeds
 
 __all__ = ["DIVERGENCE_FACTOR", "LogGrid", "log_grid", "diverged", "TuneResult", "tune"]
@@ -45,7 +45,7 @@ class LogGrid:
         if vals.size > 1 and np.any(np.diff(vals) <= 0):
             raise ValueError("values must be strictly increasing")
         check_scalar("ratio", self.ratio, low=1.0, low_inclusive=False)
-        lo, hi = self.limits
+        lo, hi = _check_limits(self.limits)
         if not (lo <= vals[0] and vals[-1] <= hi):
             raise ValueError(f"values must lie inside limits {self.limits}")
 
@@ -92,6 +92,17 @@ class LogGrid:
         return f"{len(self.values)} points, {self.values[0]:.3g} to {self.values[-1]:.3g}, ratio {self.ratio:.3g}"
 
 
+def _check_limits(limits: Any) -> tuple[float, float]:
+    if not isinstance(limits, tuple):
+        raise TypeError(f"limits must be a tuple (low, high), got {type(limits).__name__}")
+    arr = check_array("limits", limits, shape=(2,), finite=False)
+    lo = check_scalar("limits[0]", arr[0], low=0.0)
+    hi = float(arr[1])
+    if math.isnan(hi) or hi <= lo:
+        raise ValueError(f"limits must satisfy low < high (high may be inf), got {limits}")
+    return lo, hi
+
+
 def log_grid(lo: float, hi: float, num: int, *, limits: tuple[float, float] = (0.0, math.inf)) -> LogGrid:
     """A :class:`LogGrid` of ``num`` points from ``lo`` to ``hi`` (both included).
 
@@ -117,11 +128,7 @@ def log_grid(lo: float, hi: float, num: int, *, limits: tuple[float, float] = (0
     lo = check_scalar("lo", lo, low=0.0, low_inclusive=False)
     hi = check_scalar("hi", hi, low=0.0, low_inclusive=False)
     num = check_int("num", num, low=1)
-    if not (isinstance(limits, tuple) and len(limits) == 2):
-        raise TypeError("limits must be a tuple (low, high)")
-    lim = (check_scalar("limits", limits[0], low=0.0), float(limits[1]))
-    if math.isnan(lim[1]) or lim[1] <= lim[0]:
-        raise ValueError(f"limits must satisfy low < high, got {limits}")
+    lim = _check_limits(limits)
     if num == 1:
         if lo != hi:
             raise ValueError("a one-point grid needs lo == hi")
@@ -314,6 +321,8 @@ def tune(evaluate: Callable[[float, tuple[int, ...]], Any], grid: LogGrid, seeds
     seeds = check_seeds("seeds", seeds)
     if not isinstance(minimize, bool):
         raise TypeError(f"minimize must be a bool, got {type(minimize).__name__}")
+    if progress_desc is not None:
+        check_str("progress_desc", progress_desc)
     max_extensions = check_int("max_extensions", max_extensions, low=0)
     extend_by = check_int("extend_by", extend_by, low=1)
 

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_str
 
 __all__ = ["MIN_SEEDS", "TUNING_SEED_OFFSET", "SeedPlan", "seed_plan", "check_seeds"]
 
@@ -121,6 +121,7 @@ def check_seeds(name: str, seeds: Any) -> tuple[int, ...]:
     ValueError
         If it is empty, repeats a seed, or holds a negative one.
     """
+    name = check_str("name", name)
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) and not isinstance(seeds, np.ndarray):
         raise TypeError(f"{name} must be a sequence of int, got {type(seeds).__name__}")
     out = tuple(check_int(name, s, low=0) for s in seeds)

@@ -99,6 +99,8 @@ def paired_difference(a: Any, b: Any, *, confidence: float = 0.95, method: str =
     confidence = check_scalar("confidence", confidence, low=0.0, high=1.0, low_inclusive=False,
                               high_inclusive=False)
     check_choice("method", method, ("t", "bootstrap"))
+    seed = check_int("seed", seed, low=0)
+    n_resamples = check_int("n_resamples", n_resamples, low=100)
     n = a.size
     if method == "t" and n < 2:
         raise ValueError(f"a and b need at least 2 paired seeds for a t interval, got {n}")
@@ -113,8 +115,6 @@ def paired_difference(a: Any, b: Any, *, confidence: float = 0.95, method: str =
         ci = stats.ttest_rel(a, b).confidence_interval(confidence_level=confidence)
         low, high = float(ci.low), float(ci.high)
     else:
-        seed = check_int("seed", seed, low=0)
-        n_resamples = check_int("n_resamples", n_resamples, low=100)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=RuntimeWarning)
             res = stats.bootstrap((d,), np.mean, confidence_level=confidence, method="BCa",
@@ -253,6 +253,9 @@ def verdict(a: Any, b: Any, *, names: tuple[str, str] = ("A", "B"), metric: str 
         raise TypeError(f"metric must be a str, got {type(metric).__name__}")
     if not isinstance(higher_is_better, bool):
         raise TypeError(f"higher_is_better must be a bool, got {type(higher_is_better).__name__}")
+    check_scalar("confidence", confidence, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    check_choice("method", method, ("t", "bootstrap"))
+    check_int("seed", seed, low=0)
     aa = check_array("a", a, ndim=1, finite=False)
     bb = check_array("b", b, ndim=1, finite=False)
     if aa.shape != bb.shape:

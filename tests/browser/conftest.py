@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+import readingcheck
 import sitecheck
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pages = book_pages()
         # one placeholder when there is no build, so the test reports the skip (or the failure)
         metafunc.parametrize("book_page", pages or [None], ids=pages or ["no-build"])
+    if "reading_page" in metafunc.fixturenames:
+        pages = [p for p in book_pages() if readingcheck.is_reading_page(p)]
+        metafunc.parametrize("reading_page", pages or [None], ids=pages or ["no-build"])
 
 
 @pytest.fixture(scope="session")

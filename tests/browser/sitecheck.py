@@ -243,15 +243,17 @@ class SiteChecker:
         self._stack.close()
 
     # -- one page
-    def check(self, page: str, *, color_scheme: str = "light", screenshot_name: str | None = None) -> PageReport:
-        """Load ``page`` (relative to the site) and return everything wrong with it.
+    @contextlib.contextmanager
+    def open_page(self, page: str, problems: list[Problem], *, color_scheme: str = "light",
+                  width: int = 1280, height: int = 900) -> Iterator[Any]:
+        """Load ``page`` in a fresh browser context with the network off; yield the Playwright page.
 
-        ``screenshot_name`` names the PNG under ``screenshots`` (default: the page
-        path with ``/`` as ``__``); ``""`` takes no screenshot.
+        Requests that leave the local server, console errors, uncaught
+        exceptions and local 4xx/5xx responses are appended to ``problems``
+        (checks ``network``, ``console``, ``http``) while the page is open.
         """
-        problems: list[Problem] = []
         context = self.browser.new_context(
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": width, "height": height},
             color_scheme=color_scheme,
             service_workers="block",
         )
@@ -267,22 +269,34 @@ class SiteChecker:
                 r.continue_()
 
         context.route("**/*", route)
-        pg = context.new_page()
-        pg.on("console", lambda m: m.type == "error" and problems.append(Problem("console", m.text[:300])))
-        pg.on("pageerror", lambda e: problems.append(Problem("console", f"uncaught: {str(e)[:300]}")))
-
-        def on_response(resp: Any) -> None:
-            if urlsplit(resp.url).netloc == local and resp.status >= 400:
-                problems.append(Problem("http", f"{resp.status} for {resp.url}"))
-
-        pg.on("response", on_response)
-        info: dict[str, Any] = {}
-        shot: Path | None = None
         try:
+            pg = context.new_page()
+            pg.on("console", lambda m: m.type == "error" and problems.append(Problem("console", m.text[:300])))
+            pg.on("pageerror", lambda e: problems.append(Problem("console", f"uncaught: {str(e)[:300]}")))
+
+            def on_response(resp: Any) -> None:
+                if urlsplit(resp.url).netloc == local and resp.status >= 400:
+                    problems.append(Problem("http", f"{resp.status} for {resp.url}"))
+
+            pg.on("response", on_response)
             if color_scheme == "dark":
                 # the pydata theme keeps the reader's choice in localStorage
                 pg.add_init_script("try { localStorage.setItem('theme', 'dark'); localStorage.setItem('mode', 'dark'); } catch (e) {}")
             pg.goto(self.base + page, wait_until="load", timeout=30000)
+            yield pg
+        finally:
+            context.close()
+
+    def check(self, page: str, *, color_scheme: str = "light", screenshot_name: str | None = None) -> PageReport:
+        """Load ``page`` (relative to the site) and return everything wrong with it.
+
+        ``screenshot_name`` names the PNG under ``screenshots`` (default: the page
+        path with ``/`` as ``__``); ``""`` takes no screenshot.
+        """
+        problems: list[Problem] = []
+        info: dict[str, Any] = {}
+        shot: Path | None = None
+        with self.open_page(page, problems, color_scheme=color_scheme) as pg:
             info = pg.evaluate(_INSPECT_JS)
             problems.extend(self.analyse(page, info))
             if self.screenshots is not None and screenshot_name != "":
@@ -290,8 +304,6 @@ class SiteChecker:
                 name = screenshot_name or page.replace("/", "__").removesuffix(".html") + ".png"
                 shot = self.screenshots / name
                 pg.screenshot(path=str(shot), full_page=True)
-        finally:
-            context.close()
         return PageReport(page, problems, shot, info)
 
     # -- pure analysis of what the page showed (testable without a browser)

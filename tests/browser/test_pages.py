@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+import readingcheck
 import sitecheck
 
 
@@ -29,6 +30,23 @@ def test_page(book_checker: sitecheck.SiteChecker, book_page: str | None) -> Non
     assert book_page is not None  # the fixture skipped or failed already without a build
     report = book_checker.check(book_page)
     assert report.screenshot is not None and report.screenshot.stat().st_size > 0
+    if report.problems:
+        pytest.fail(_format(report), pytrace=False)
+
+
+def test_reading_path(book_checker: sitecheck.SiteChecker, reading_page: str | None) -> None:
+    """The page reads like a textbook (issue 18), at 1280 px and at 390 px; see ``readingcheck``.
+
+    Visible code at most 10% of the height, no code cell or display equation
+    wider than its box, no figure shrunk below 0.8 of its natural width, every
+    slider responds with the network off, solutions hidden, no e-notation or
+    hyphen-minus negatives in the prose, a download that shows the figures, and
+    no sideways scrolling of the page at 390 px.  Each problem names the cell
+    (``cell [N]``), equation, figure or solution it is about.
+    """
+    assert reading_page is not None  # the fixture skipped or failed already without a build
+    shots = book_checker.screenshots
+    report = readingcheck.check_reading(book_checker, reading_page, screenshots=shots)
     if report.problems:
         pytest.fail(_format(report), pytrace=False)
 
