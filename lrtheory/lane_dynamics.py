@@ -341,8 +341,9 @@ def lane_sharpness(model: Any, params: Params, X: "torch.Tensor", y: "torch.Tens
         gen = torch_generator(seed, device="cpu")
         v0 = torch.randn(S, n, generator=gen, dtype=torch.float64).to(device=first.device, dtype=first.dtype)
     else:
-        if not isinstance(start, torch.Tensor) or tuple(start.shape) != (S, n):
-            raise ValueError(f"start must be a torch.Tensor of shape ({S}, {n})")
+        from ._validation import check_tensor
+
+        check_tensor("start", start, shape=(S, n), dtype_kind="float")
         v0 = start.detach().to(device=first.device, dtype=first.dtype)
     norms = torch.linalg.vector_norm(v0, dim=1, keepdim=True)
     if bool((norms == 0).any()):

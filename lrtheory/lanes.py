@@ -78,18 +78,34 @@ def _check_params(model: Any, params: Any) -> tuple[list[tuple[Any, ...]], int]:
 
 
 def _check_data(X: Any, y: Any, params: Params) -> None:
-    import torch
+    from ._validation import check_tensor
 
-    if not isinstance(X, torch.Tensor) or X.dim() != 2 or not X.is_floating_point():
-        raise TypeError("X must be a floating torch.Tensor of shape (n, num_features)")
-    if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or y.shape != (X.shape[0],):
-        raise TypeError("y must be an int64 torch.Tensor of shape (n,) matching X")
-    if X.shape[0] == 0:
-        raise ValueError("X must hold at least one example")
+    check_tensor("X", X, ndim=2, dtype_kind="float", nonempty=True)
+    check_tensor("y", y, shape=(X.shape[0],), dtype_kind="int", finite=False, nonnegative=True)
     first = next(iter(params.values()))
     if X.dtype != first.dtype or X.device != first.device:
         raise ValueError(f"X must have the parameters' dtype and device ({first.dtype}, {first.device}), "
                          f"got ({X.dtype}, {X.device})")
+
+
+def _check_models(name: str, models: Any) -> list[Any]:
+    import torch
+
+    if isinstance(models, torch.nn.Module) or not isinstance(models, Sequence) or not models:
+        raise TypeError(f"{name} must be a non-empty sequence of torch.nn.Module")
+    for m in models:
+        if not isinstance(m, torch.nn.Module):
+            raise TypeError(f"{name} must contain torch.nn.Module, got {type(m).__name__}")
+        if _layer_plan_of(m) is None:
+            raise ValueError(f"{name} must be nn.Linear or nn.Sequential of nn.Linear layers and "
+                             "parameter-free elementwise activations")
+    return list(models)
+
+
+def _layer_plan_of(model: Any) -> list[tuple[Any, ...]] | None:
+    from .batched import _layer_plan
+
+    return _layer_plan(model)
 
 
 def stack_models(models: Sequence[Any]) -> Params:
@@ -116,10 +132,7 @@ def stack_models(models: Sequence[Any]) -> Params:
     """
     import torch
 
-    if isinstance(models, torch.nn.Module) or not isinstance(models, Sequence) or not models:
-        raise TypeError("models must be a non-empty sequence of torch.nn.Module")
-    for m in models:
-        _plan(m)
+    models = _check_models("models", models)
     shapes = {tuple((k, tuple(p.shape)) for k, p in m.named_parameters()) for m in models}
     if len(shapes) != 1:
         raise ValueError("models must all have the same parameter names and shapes")
@@ -250,9 +263,9 @@ def lane_losses(model: Any, params: Params, X: "torch.Tensor", y: "torch.Tensor"
 
 
 def _per_lane(name: str, value: Any, S: int, *, low: float, low_inclusive: bool) -> np.ndarray:
-    arr = np.atleast_1d(check_array(name, value, ndim=(0, 1)))
-    if arr.size == 1:
-        arr = np.full(S, float(arr[0]))
+    arr = check_array(name, value, ndim=(0, 1))
+    if arr.ndim == 0:
+        arr = np.full(S, float(arr))
     if arr.shape != (S,):
         raise ValueError(f"{name} must be a scalar or have one entry per lane ({S}), got shape {arr.shape}")
     if np.any(arr < low) or (not low_inclusive and np.any(arr == low)):
@@ -266,10 +279,10 @@ def _per_lane_steps(value: Any, S: int) -> np.ndarray:
     arr = np.atleast_1d(np.asarray(value))
     if arr.dtype.kind not in "iu":
         raise TypeError(f"num_steps must be an integer or an array of integers, got dtype {arr.dtype}")
-    if arr.ndim != 1:
-        raise ValueError(f"num_steps must be a scalar or one-dimensional, got shape {arr.shape}")
-    if arr.size == 1:
+    if np.ndim(value) == 0:
         arr = np.full(S, int(arr[0]))
+    elif arr.ndim != 1:
+        raise ValueError(f"num_steps must be a scalar or one-dimensional, got shape {arr.shape}")
     if arr.shape != (S,):
         raise ValueError(f"num_steps must be a scalar or have one entry per lane ({S}), got shape {arr.shape}")
     if np.any(arr < 0):

@@ -235,7 +235,7 @@ def principal_flow_quadratic(A: np.ndarray, theta0: np.ndarray, lr: float, times
     lr : float
         Learning rate γ > 0.
     times : array_like, shape (k,)
-        Times t ≥ 0.
+        Times t ≥ 0 (none gives an empty path).
 
     Returns
     -------

@@ -86,7 +86,7 @@ def sgd_noise_penalty(batch_losses: Sequence["torch.Tensor"], params: Sequence["
 
     if isinstance(batch_losses, torch.Tensor) or not isinstance(batch_losses, Sequence) or not batch_losses:
         raise TypeError("batch_losses must be a non-empty sequence of scalar tensors")
-    losses = [_check_loss(b) for b in batch_losses]
+    losses = [_check_loss(b, f"batch_losses[{i}]") for i, b in enumerate(batch_losses)]
     params = _check_params(params)
     lr = check_scalar("lr", lr, low=0.0)
     grads = [flat_grad(b, params, create_graph=True) for b in losses]
@@ -177,7 +177,7 @@ def sgd_drift(make_model: Callable[[int], Any], X: "torch.Tensor", y: "torch.Ten
 
     from .batched import cross_entropy_losses
     from .lane_dynamics import gd_lanes
-    from .lanes import flatten_lanes, repeat_lanes, stack_models
+    from .lanes import _check_models, flatten_lanes, repeat_lanes, stack_models
     from .protocol import check_seeds
 
     check_callable("make_model", make_model)
@@ -187,8 +187,12 @@ def sgd_drift(make_model: Callable[[int], Any], X: "torch.Tensor", y: "torch.Ten
         raise ValueError("lrs must be a non-empty list of positive rates")
     m = check_int("num_batches", num_batches, low=2, high=5)
     partition_seed = check_int("partition_seed", partition_seed, low=0)
-    if not isinstance(X, torch.Tensor) or X.dim() != 2 or X.shape[0] < m:
-        raise TypeError("X must be a torch.Tensor of shape (n, d) with n >= num_batches")
+    from ._validation import check_tensor
+
+    check_tensor("X", X, ndim=2, dtype_kind="float", nonempty=True)
+    check_tensor("y", y, shape=(X.shape[0],), dtype_kind="int", finite=False, nonnegative=True)
+    if X.shape[0] < m:
+        raise ValueError(f"X must hold at least num_batches = {m} examples")
     B = X.shape[0] // m
     gen = torch.Generator().manual_seed(partition_seed)
     parts = torch.randperm(X.shape[0], generator=gen)[:m * B].reshape(m, B).to(X.device)
@@ -197,7 +201,7 @@ def sgd_drift(make_model: Callable[[int], Any], X: "torch.Tensor", y: "torch.Ten
     local = torch.arange(m * B, device=X.device).reshape(m, B)      # batch k = rows k*B..(k+1)*B-1 of Xu
     orders = list(itertools.permutations(range(m)))
     R, S, G = len(orders), len(seeds), gam.size
-    models = [make_model(s) for s in seeds]
+    models = _check_models("make_model's models", [make_model(s) for s in seeds])
     template, P = models[0], stack_models(models)
     order_batches = torch.stack([local[list(o)] for o in orders])               # (R, m, B)
     batches = order_batches.repeat_interleave(S, dim=0).repeat(G, 1, 1)          # lane (g*R + r)*S + s
@@ -254,10 +258,9 @@ def flooded_loss(loss: "torch.Tensor", level: float) -> "torch.Tensor":
     itself gone (Karakida et al. 2023 read this as a finite-difference form
     of gradient regularisation). Derived in chapter 3.
     """
-    import torch
+    from ._validation import check_tensor
 
-    if not isinstance(loss, torch.Tensor):
-        raise TypeError(f"loss must be a torch.Tensor, got {type(loss).__name__}")
+    check_tensor("loss", loss, dtype_kind="float")
     if loss.numel() != 1:
         raise ValueError(f"loss must be a scalar tensor, got shape {tuple(loss.shape)}")
     level = check_scalar("level", level, low=0.0)
@@ -265,12 +268,24 @@ def flooded_loss(loss: "torch.Tensor", level: float) -> "torch.Tensor":
 
 
 def _check_example_loss(example_loss: object, X: object) -> "torch.Tensor":
-    import torch
+    from ._validation import check_tensor
 
     check_callable("example_loss", example_loss)
-    if not isinstance(X, torch.Tensor) or not X.is_floating_point() or X.dim() < 1 or X.shape[0] == 0:
-        raise TypeError("X must be a non-empty floating torch.Tensor with examples along dimension 0")
+    check_tensor("X", X, dtype_kind="float", nonempty=True)
+    if X.dim() < 1:
+        raise ValueError("X must hold examples along dimension 0")
     return X
+
+
+def _example_losses_of(example_loss: Callable, Xr: "torch.Tensor") -> "torch.Tensor":
+    import torch
+
+    losses = example_loss(Xr)
+    if not isinstance(losses, torch.Tensor) or tuple(losses.shape) != (Xr.shape[0],):
+        raise ValueError(f"example_loss(X) must return one loss per example of X, shape ({Xr.shape[0]},)")
+    if not bool(torch.isfinite(losses.detach()).all()):
+        raise ValueError("example_loss(X) returned non-finite losses")
+    return losses
 
 
 def adversarial_inputs(example_loss: Callable[["torch.Tensor"], "torch.Tensor"], X: "torch.Tensor",
@@ -309,9 +324,7 @@ def adversarial_inputs(example_loss: Callable[["torch.Tensor"], "torch.Tensor"],
     X = _check_example_loss(example_loss, X)
     eps = check_scalar("eps", eps, low=0.0)
     Xr = X.detach().clone().requires_grad_(True)
-    losses = example_loss(Xr)
-    if not isinstance(losses, torch.Tensor) or tuple(losses.shape) != (X.shape[0],):
-        raise ValueError(f"example_loss must return a tensor of shape ({X.shape[0]},)")
+    losses = _example_losses_of(example_loss, Xr)
     (gx,) = torch.autograd.grad(losses.sum(), Xr)
     return (X.detach() + eps * gx).detach()
 
@@ -351,8 +364,6 @@ def input_gradient_penalty(example_loss: Callable[["torch.Tensor"], "torch.Tenso
     X = _check_example_loss(example_loss, X)
     eps = check_scalar("eps", eps, low=0.0)
     Xr = X.detach().clone().requires_grad_(True)
-    losses = example_loss(Xr)
-    if not isinstance(losses, torch.Tensor) or tuple(losses.shape) != (X.shape[0],):
-        raise ValueError(f"example_loss must return a tensor of shape ({X.shape[0]},)")
+    losses = _example_losses_of(example_loss, Xr)
     (gx,) = torch.autograd.grad(losses.sum(), Xr, create_graph=True)
     return 0.5 * eps * (gx.reshape(X.shape[0], -1) ** 2).sum(dim=1).mean()

@@ -150,7 +150,7 @@ def trajectory_test(make_model: Callable[[int], Any], X: "torch.Tensor", y: "tor
     import torch
 
     from .lane_dynamics import gd_lanes, lane_sharpness
-    from .lanes import flatten_lanes, repeat_lanes, stack_models
+    from .lanes import _check_models, flatten_lanes, repeat_lanes, stack_models
     from .protocol import check_seeds
 
     check_callable("make_model", make_model)
@@ -176,7 +176,7 @@ def trajectory_test(make_model: Callable[[int], Any], X: "torch.Tensor", y: "tor
 
     n_gam = whole("lrs", gam)
     n_small = int(whole("small_lr", np.array([small_lr]))[0])
-    models = [make_model(s) for s in seeds]
+    models = _check_models("make_model's models", [make_model(s) for s in seeds])
     template = models[0]
     P = stack_models(models)
     del models
@@ -316,6 +316,8 @@ def track_sharpness(model: Any, params: Params, X: "torch.Tensor", y: "torch.Ten
     every = check_int("every", every, low=1)
     num_iters = check_int("num_iters", num_iters, low=1)
     first_iters = check_int("first_iters", first_iters, low=1)
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be a str, got {type(desc).__name__}")
     marks = list(range(0, num_steps, every)) + [num_steps]
     cur, vec = params, None
     sharp = np.full((len(marks), S), np.nan)
@@ -376,7 +378,7 @@ def fixed_time_runs(make_model: Callable[[int], Any], data: Any, *, seeds: Seque
     """
     from .datasets import TensorSplit
     from .lane_dynamics import gd_lanes, lane_sharpness
-    from .lanes import lane_metrics, repeat_lanes, stack_models
+    from .lanes import _check_models, lane_metrics, repeat_lanes, stack_models
     from .protocol import check_seeds
 
     check_callable("make_model", make_model)
@@ -385,6 +387,8 @@ def fixed_time_runs(make_model: Callable[[int], Any], data: Any, *, seeds: Seque
     seeds = check_seeds("seeds", seeds)
     time = check_scalar("time", time, low=0.0, low_inclusive=False)
     sharpness_iters = check_int("sharpness_iters", sharpness_iters, low=1)
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be a str, got {type(desc).__name__}")
     if not isinstance(configs, dict) or not configs:
         raise TypeError("configs must be a non-empty dict of name -> (lr, penalty)")
     parsed: dict[str, tuple[float, float, int]] = {}
@@ -397,7 +401,7 @@ def fixed_time_runs(make_model: Callable[[int], Any], data: Any, *, seeds: Seque
         if abs(n - round(n)) > 1e-9 * max(1.0, n) or round(n) < 1:
             raise ValueError(f"time / lr must be a whole number of steps for configs[{name!r}]")
         parsed[name] = (lr, pen, int(round(n)))
-    models = [make_model(s) for s in seeds]
+    models = _check_models("make_model's models", [make_model(s) for s in seeds])
     template, P = models[0], stack_models(models)
     del models
     S = len(seeds)

@@ -163,8 +163,12 @@ def test_argument_errors():
         LD.gd_lanes(m, P, X.numpy(), y, lr=0.1, num_steps=1)
     with pytest.raises(ValueError, match="X"):
         LD.gd_lanes(m, P, X.float(), y, lr=0.1, num_steps=1)
-    with pytest.raises(TypeError, match="y"):
+    with pytest.raises(ValueError, match="y"):
         LD.gd_lanes(m, P, X, y[:-1], lr=0.1, num_steps=1)
+    with pytest.raises(ValueError, match="X"):
+        LD.gd_lanes(m, P, X * float("nan"), y, lr=0.1, num_steps=1)
+    with pytest.raises(ValueError, match="lr"):
+        LD.gd_lanes(m, P, X, y, lr=[0.1], num_steps=1)                # one value for two lanes
     with pytest.raises(TypeError, match="params"):
         LD.gd_lanes(m, {}, X, y, lr=0.1, num_steps=1)
     with pytest.raises(ValueError, match="params"):
