@@ -278,7 +278,13 @@ def balanced_toy() -> Problem:
     With r = ab − 1: ∇L = r (b, a) and ∇²L = [[b², 2ab − 1], [2ab − 1, a²]].
     On the minimum ab = 1 the Hessian is (b, a)(b, a)ᵀ with the single non-zero
     eigenvalue a² + b² = √((a² − b²)² + 4): the balanced minima a = b = ±1
-    are the flattest. Derived in chapter 3.
+    are the flattest. The model is the smallest with a continuum of minima:
+    Barrett & Dherin (2021) illustrate implicit gradient regularisation on a
+    two-parameter model of this product form, it is the "uv model" of
+    Lewkowycz et al. (2020), a² − b² is the simplest of the rescaling
+    conservation laws of Kunin et al. (2021), and Kreisler et al. (2023) study
+    the sharpness of gradient-flow solutions in such scalar networks.
+    Derived in chapter 3.
     """
 
     def loss_fn(t: np.ndarray) -> np.ndarray:
