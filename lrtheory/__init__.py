@@ -27,6 +27,11 @@ sweeps           learning-rate sweeps of small torch classifiers (chapter 1)
 bounds           convergence bounds of SGD as functions of a schedule (chapter 2)
 schedules        learning-rate schedules read off the bounds (chapter 2)
 schedule_solver  the optimal schedule of the combined bound, two-pass refinement (chapter 2)
+free_weight      the free last weight of the combined bound, bounds along training (chapter 2)
+schedule_tables  schedules compared in the combined bound, their tables (chapter 2)
+convex_sgd       projected SGD on convex linear problems, many runs at once (chapter 2)
+schedule_runs    do the bounds hold; schedule comparisons under the protocol (chapter 2)
+schaipp_logs     a vendored extract of Schaipp et al.'s training logs (chapter 2)
 symbolic         symbolic backward error analysis with sympy (chapter 3)
 modified         modified flows for numpy problems, the balanced toy (chapter 3)
 curvature        Hessian-vector products, sharpness, explicit gradient penalty (chapter 3)
@@ -74,6 +79,11 @@ _SUBMODULES = (
     "bounds",
     "schedules",
     "schedule_solver",
+    "free_weight",
+    "schedule_tables",
+    "convex_sgd",
+    "schedule_runs",
+    "schaipp_logs",
     "symbolic",
     "modified",
     "curvature",

@@ -275,7 +275,8 @@ def combined_bound(lr: Any, grad_norms: Any, radius: float) -> float:
 
     A term whose denominator is zero is 0 if its numerator is zero and
     ``inf`` otherwise: a schedule with η_T = 0 but η_{T−1} > 0 has an infinite
-    bound.  Derived in chapter 2.
+    bound.  θ_T is made by η_1, …, η_{T−1}; η_T is a free weight
+    (:mod:`lrtheory.free_weight`).  Derived in chapter 2.
     """
     lr, g = _check_lr_norms(lr, grad_norms)
     radius = _check_radius(radius)

@@ -4,7 +4,7 @@
   minimiser of :func:`lrtheory.bounds.combined_bound` over all non-negative
   schedules, by a backward recursion (dynamic programming);
 * :func:`solve_combined_bound`: the same minimum found numerically by
-  :func:`scipy.optimize.minimize` (L-BFGS-B, bounds η_t ≥ 0, analytic
+  :func:`scipy.optimize.minimize` (L-BFGS in the log-rates, analytic
   gradient), an independent check of the recursion;
 * :func:`best_scaling`: the best multiple of a given schedule shape, for
   comparing shapes fairly;
@@ -98,7 +98,11 @@ def optimal_combined_schedule(grad_norms: Any, radius: float) -> np.ndarray:
     R²/(2S_1) + a_1 S_1/2, least at S_1 = R/√a_1; then
     S_{t+1} = S_t (1 + a_{t+1}/G_t²)^{-1/2} and η*_t = S_t − S_{t+1}.
     The problem is convex (each term is quadratic-over-linear), so this is
-    the global minimum.  Derived in chapter 2.
+    the global minimum.  The bound is on θ_T, which the first T − 1 entries
+    produce; the last entry is the bound's free weight
+    (:func:`lrtheory.free_weight.optimal_last_weight`), (1 + √2) times the
+    entry before it for constant G, and a training run should not take it as
+    a step.  Derived in chapter 2.
     """
     g = _check_norms(grad_norms, positive=True)
     radius = _check_radius(radius)
@@ -179,11 +183,13 @@ def solve_combined_bound(
     -----
     The problem is scaled first (rates in units of R/(G √T) with G the root
     mean square of G_t, bound in units of R G/√T) so that the tolerances mean
-    the same for every input.  L-BFGS-B keeps every rate above a floor of
-    10⁻⁹ of that unit (at η_t = 0 a term of the bound can be infinite, which
-    stalls the line search); the minimiser lies far above the floor.  This solver does not use the
-    recursion of :func:`combined_recursion`, so the two check each other.
-    Derived in chapter 2.
+    the same for every input, and solved in the log-rates u_t = ln η_t, which
+    keeps every rate positive without bounds (at η_t = 0 a term of the bound can
+    be infinite) and conditions the problem far better than the rates
+    themselves: T = 2000 takes about a hundred L-BFGS iterations.  The gradient
+    in u is η_t ∂F/∂η_t from :func:`lrtheory.bounds.combined_bound_grad`.  This
+    solver does not use the recursion of :func:`combined_recursion`, so the two
+    check each other.  Derived in chapter 2.
     """
     from scipy.optimize import minimize
 
@@ -208,15 +214,13 @@ def solve_combined_bound(
             raise ValueError("lr0 must be strictly positive")
         x0 = lr0 / lr_unit
 
-    floor = 1e-9  # in units of lr_unit; the minimiser lies far above it
+    def fun(u: np.ndarray) -> tuple[float, np.ndarray]:
+        x = np.exp(u)
+        return combined_bound(x, gs, r) / r, combined_bound_grad(x, gs, r) / r * x
 
-    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
-        x = np.maximum(x, floor)
-        return combined_bound(x, gs, r) / r, combined_bound_grad(x, gs, r) / r
-
-    res = minimize(fun, np.maximum(x0, floor), jac=True, method="L-BFGS-B", bounds=[(floor, None)] * T,
-                   options={"maxiter": max_iter, "ftol": tol, "gtol": tol, "maxfun": 10 * max_iter})
-    lr = res.x * lr_unit
+    res = minimize(fun, np.log(x0), jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "ftol": tol, "gtol": tol, "maxfun": 10 * max_iter, "maxcor": 30})
+    lr = np.exp(res.x) * lr_unit
     return SolverResult(lr, combined_bound(lr, g, radius), bool(res.success), int(res.nit), str(res.message))
 
 
@@ -337,7 +341,11 @@ def refined_schedule_from_norms(
     Notes
     -----
     R is unknown in practice; since each of these schedules is R times a shape,
-    normalising the peak and tuning it replaces knowing R.  Derived in chapter 2.
+    normalising the peak and tuning it replaces knowing R.  With
+    ``method="optimal"`` the last entry is the bound's free weight, not an
+    update: a run of N updates should pass norms of length N + 1 (or drop the
+    last entry), as chapter 2's second edition does with
+    :func:`lrtheory.schedule_runs.refined_shapes`.  Derived in chapter 2.
     """
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
     method = check_choice("method", method, ("optimal", "guess"))

@@ -4,8 +4,11 @@ bounds of :mod:`lrtheory.bounds`, and the exact minimiser of the combined bound.
 Conventions: arrays have one entry per step, entry ``t − 1`` holding step t
 (the text counts steps from 1); ``grad_norms`` are the G_t of the bounds;
 ``radius`` is R = ‖θ_1 − θ*‖.  Fixed shapes (:func:`constant_schedule`,
-:func:`linear_decay_schedule`, :func:`cosine_schedule`) map a 0-based step
-index to a rate, in the ``*_schedule`` (step → lr) style.  Gradient-based
+:func:`linear_decay_schedule`, :func:`cosine_schedule`, :func:`wsd_schedule`)
+map a 0-based step index to a rate, in the ``*_schedule`` (step → lr) style;
+over ``num_steps`` updates they stay positive, and the rate that would come
+next (the free last weight of the combined bound, chapter 2) is the one that
+reaches zero.  Gradient-based
 schedules take the whole sequence G_1, …, G_T and return T rates; those marked
 *causal* use only G_1, …, G_t for step t.
 
@@ -22,13 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_bool, check_int, check_scalar
+from ._validation import check_array, check_bool, check_choice, check_int, check_scalar
 from .bounds import _check_norms, _check_radius, last_iterate_accumulator
 
 __all__ = [
     "constant_schedule",
     "linear_decay_schedule",
     "cosine_schedule",
+    "wsd_schedule",
     "adagrad_norm_schedule",
     "inverse_sq_grad_schedule",
     "causal_inverse_sq_grad_schedule",
@@ -128,6 +132,62 @@ def cosine_schedule(step: Any, num_steps: int, lr: float) -> Any:
     s = _steps(step, num_steps)
     lr = check_scalar("lr", lr, low=0.0)
     return _out(lr * 0.5 * (1.0 + np.cos(np.pi * s / num_steps)), step)
+
+
+def wsd_schedule(step: Any, num_steps: int, lr: float, *, warmup: int = 0, cooldown: float = 0.2,
+                 decay: str = "linear") -> Any:
+    """Warmup–stable–decay (WSD): linear warmup, a constant plateau, then a cooldown.
+
+    Parameters
+    ----------
+    step : int or array_like of int
+        0-based step index(es) in ``[0, num_steps)``.
+    num_steps : int
+        N ≥ 1, the number of updates.
+    lr : float
+        The plateau (base) rate, ≥ 0.
+    warmup : int, optional
+        Number W ≥ 0 of warmup steps (default 0): the rate rises linearly,
+        ``lr (k + 1)/W`` at step k < W.
+    cooldown : float, optional
+        Fraction c ∈ [0, 1] of the N steps spent in the cooldown (default 0.2);
+        C = round(c N) steps, and W + C ≤ N is required.
+    decay : {"linear", "sqrt"}, optional
+        Shape of the cooldown: with j = k − (N − C) = 0, …, C − 1 counting the
+        cooldown steps, ``lr (1 − j/C)`` (linear) or ``lr (1 − √(j/C))``
+        (the "1 − sqrt" cooldown).
+
+    Returns
+    -------
+    float or numpy.ndarray
+
+    Notes
+    -----
+    Both cooldowns start at the plateau (j = 0) and would reach zero at
+    j = C, one step after the last update, like :func:`linear_decay_schedule`:
+    with ``warmup=0`` and ``cooldown=1`` the linear WSD schedule *is* linear
+    decay, and with ``cooldown=0`` it is constant after the warmup.  The shape
+    follows Schaipp et al. (2025), who compare it with cosine in the bound of
+    the combined last-iterate inequality.  Derived in chapter 2.
+    """
+    s = _steps(step, num_steps)
+    lr = check_scalar("lr", lr, low=0.0)
+    warmup = check_int("warmup", warmup, low=0)
+    cooldown = check_scalar("cooldown", cooldown, low=0.0, high=1.0)
+    decay = check_choice("decay", decay, ("linear", "sqrt"))
+    n_cool = int(round(cooldown * num_steps))
+    if warmup + n_cool > num_steps:
+        raise ValueError(f"warmup + cooldown steps must be <= num_steps={num_steps}, "
+                         f"got warmup={warmup} and {n_cool} cooldown steps")
+    f = np.ones_like(s, dtype=float)
+    if warmup:
+        f = np.where(s < warmup, (s + 1.0) / warmup, f)
+    if n_cool:
+        j = s - (num_steps - n_cool)
+        frac = np.clip(j, 0, None) / n_cool
+        cool = 1.0 - (frac if decay == "linear" else np.sqrt(frac))
+        f = np.where(j >= 0, cool, f)
+    return _out(lr * f, step)
 
 
 def adagrad_norm_schedule(grad_norms: Any, radius: float, *, eps: float = 0.0) -> np.ndarray:

@@ -236,6 +236,45 @@ def schedule():
     return CausalRefinedSchedule(5, 1.0)
 
 
+def TOY_X():
+    return np.array([[1.0, 0.5, 1.0], [-0.5, 1.0, 1.0], [0.3, -1.0, 1.0], [-1.0, -0.2, 1.0]]) / 2.0
+
+
+def TOY_Y():
+    return np.array([1.0, -1.0, 1.0, -1.0])
+
+
+def toy_problem(loss: str = "logistic"):
+    from lrtheory.convex_sgd import LinearProblem
+
+    return LinearProblem("toy", loss, TOY_X(), TOY_Y(), 0.1 if loss == "logistic" else 0.0, 1.0)
+
+
+def toy_run():
+    from lrtheory.schedule_runs import ScheduleRun
+
+    return ScheduleRun(toy_problem(), 0.0, [1.0, 0.5], batch_size=2)
+
+
+def _quick_plan():
+    from lrtheory.protocol import seed_plan
+
+    return seed_plan(mode="quick")
+
+
+def _grid3():
+    from lrtheory.protocol import log_grid
+
+    return log_grid(0.05, 0.2, 3)
+
+
+@functools.cache
+def _log_extract():
+    from lrtheory.schaipp_logs import load_extract
+
+    return load_extract()
+
+
 x, y, h = sp.symbols("x y h")
 G3 = [1.0, 2.0, 3.0]
 LR3 = [0.1, 0.2, 0.3]
@@ -372,6 +411,7 @@ EXAMPLES: dict[str, Example] = {
     # plotting
     "plotting.subplots": ex(lambda: dict(nrows=1, ncols=1, width=3.0, height=2.0)),
     "plotting.color": ex(lambda: dict(i=0)),
+    "plotting.use_book_style": ex(lambda: dict(figure_format="svg")),
     "plotting.legend_outside": ex(lambda: dict(ax=axes(), ncol=1)),
     "plotting.glue_figure": ex(lambda: dict(key="k", fig=figure()), free_text=("key",),),
     "plotting.errorbar_comparison": ex(lambda: dict(ax=axes(), comparison=comparison(), metric="val_loss",
@@ -440,6 +480,53 @@ EXAMPLES: dict[str, Example] = {
     "schedule_solver.CausalRefinedSchedule": ex(lambda: dict(num_steps=5, radius=1.0, beta=0.9,
                                                              include_current=True)),
     "schedule_solver.CausalRefinedSchedule.__call__": ex(lambda: dict(self=schedule(), grad_norm=1.0)),
+    "schedules.wsd_schedule": ex(lambda: dict(step=1, num_steps=10, lr=0.1, warmup=1, cooldown=0.2,
+                                              decay="linear")),
+    # free_weight
+    "free_weight.optimal_last_weight": ex(lambda: dict(steps=[0.5, 0.3], grad_norms=G3, radius=1.0)),
+    "free_weight.best_base_rate": ex(lambda: dict(shape=[1.0, 0.5], grad_norms=G3, radius=1.0)),
+    "free_weight.bound_along_training": ex(lambda: dict(steps=[0.5, 0.3], grad_norms=G3, radius=1.0,
+                                                        times=[1, 3])),
+    "free_weight.refined_last_iterate_bound": ex(lambda: dict(lr=LR3, grad_norms=G3, radius=1.0)),
+    "free_weight.linear_decay_bound": ex(lambda: dict(num_steps=5, radius=1.0, grad_norm=1.0)),
+    "free_weight.free_end_schedule": ex(lambda: dict(grad_norms=G3, radius=1.0)),
+    # schedule_tables
+    "schedule_tables.candidate_schedules": ex(lambda: dict(grad_norms=G3, radius=1.0)),
+    "schedule_tables.fixed_shapes": ex(lambda: dict(num_steps=10, cooldowns=(0.2,))),
+    "schedule_tables.excess_over_optimum": ex(lambda: dict(settings={"a": G3}, radius=1.0)),
+    "schedule_tables.excess_markdown": ex(lambda: dict(excess={("a", "b"): (0.1, 0.05)})),
+    "schedule_tables.shape_table": ex(lambda: dict(horizons=[5], radius=1.0, grad_norm=1.0, cooldowns=(0.2,))),
+    # convex_sgd
+    "convex_sgd.LinearProblem": ex(lambda: dict(name="toy", loss="logistic", X=TOY_X(), y=TOY_Y(), l2=0.1,
+                                                box=1.0), free_text=("name",)),
+    "convex_sgd.LinearProblem.objective": ex(lambda: dict(self=toy_problem(), theta=np.zeros(3))),
+    "convex_sgd.LinearProblem.gradient": ex(lambda: dict(self=toy_problem(), theta=np.zeros(3))),
+    "convex_sgd.make_problem": ex(lambda: dict(data="iris", loss="absolute", l2=0.0, box=0.5, unit_rows=True,
+                                               positive_class=1, seed=0)),
+    "convex_sgd.solve_problem": ex(lambda: dict(problem=toy_problem())),
+    "convex_sgd.run_sgd": ex(lambda: dict(problem=toy_problem(), rates=[0.1, 0.1], seeds=[0, 1], batch_size=2,
+                                          sampling="epochs", record_every=1, theta_star=np.zeros(3),
+                                          device="cpu")),
+    "convex_sgd.run_sgd_reference": ex(lambda: dict(problem=toy_problem(), rates=[0.1, 0.1], seeds=[0, 1],
+                                                    batch_size=2, sampling="epochs")),
+    # schedule_runs
+    "schedule_runs.bounds_hold": ex(lambda: dict(problem=toy_problem("absolute"), theta_star=[0.2, 0.0, 0.0],
+                                                 L_star=1.0, shapes={"c": np.ones(3)}, seeds=[0, 1],
+                                                 grad_norm=2.0, domain_radius=2.0, batch_size=1)),
+    "schedule_runs.refined_shapes": ex(lambda: dict(mean_sq_norms=[1.0, 0.5, 0.4, 0.3], window=2)),
+    "schedule_runs.ScheduleRun": ex(lambda: dict(problem=toy_problem(), L_star=0.0, shape=[1.0, 0.5],
+                                                 batch_size=2, sampling="epochs", prefetch=(0.1,))),
+    "schedule_runs.ScheduleRun.__call__": ex(lambda: dict(self=toy_run(), value=0.1, seeds=(0, 1))),
+    "schedule_runs.parabolic_argmin": ex(lambda: dict(values=[0.1, 0.2, 0.4], scores=[1.0, 0.5, 0.8])),
+    "schedule_runs.predicted_base_rates": ex(lambda: dict(shapes={"c": [1.0, 0.5]}, grad_norms=G3, radius=1.0)),
+    "schedule_runs.schedule_comparison": ex(lambda: dict(
+        problem=toy_problem(), L_star=0.0, theta_star=[0.2, 0.0, 0.0], fixed={"constant": np.ones(3)},
+        plan=_quick_plan(), grid=_grid3(), batch_size=2, first_seeds=(500, 501), window=1), timeout=30.0),
+    # schaipp_logs
+    "schaipp_logs.LogExtract.sweep": ex(lambda: dict(self=_log_extract(), schedule="wsd", cooldown=0.2,
+                                                     decay="linear", final_lr=0.0)),
+    "schaipp_logs.log_schedule": ex(lambda: dict(schedule="wsd", num_steps=10, warmup=1, cooldown=0.2,
+                                                 decay="linear", final_lr=0.0)),
     # symbolic
     "symbolic.bernoulli_operator_series": ex(lambda: dict(order=2, x=x)),
     "symbolic.bernoulli_operator_coefficients": ex(lambda: dict(order=2)),
@@ -691,7 +778,9 @@ SKIP: dict[str, str] = {
         "ssl.TrainHistory", "reproduce.Headline", "interactive.SliderFigure", "metalr_long.LongRun",
         "stepsize_grid.GridResult", "stepsize_study.RuleStudy", "stepsize_study.BaselineResult",
         "lane_dynamics.LaneRun", "lane_dynamics.LaneSharpness", "trajectory.TrajectoryTest",
-        "trajectory.SharpnessTrack", "penalties.SgdDrift")},
+        "trajectory.SharpnessTrack", "penalties.SgdDrift",
+        "convex_sgd.SGDRuns", "schedule_runs.BoundCheck", "schedule_runs.ScheduleStudy",
+        "schedule_tables.Candidate", "schaipp_logs.LogExtract")},
 }
 
 
@@ -744,6 +833,12 @@ ALLOW: dict[tuple[str, str, str], str] = {
     ("modified.principal_flow_quadratic", "times", "empty"): "no times, no points: an empty path (documented)",
     ("penalties.flooded_loss", "loss", "wrong-shape"): "a one-element loss is a scalar (as in curvature's helpers)",
     ("ssl_toy.collapse_map", "*", "empty"): "an empty grid gives an empty map",
+    ("convex_sgd.run_sgd", "rates", "wrong-shape"): "a 2-d array holds one row of rates per run (documented)",
+    ("convex_sgd.run_sgd_reference", "rates", "wrong-shape"): "a 2-d array holds one row of rates per run",
+    ("schedule_runs.ScheduleRun", "prefetch", "empty"): "nothing to prefetch: the default",
+    ("schedule_tables.fixed_shapes", "cooldowns", "empty"): "no cooldown fractions, no WSD shapes (documented)",
+    ("schedule_tables.shape_table", "cooldowns", "empty"): "no cooldown fractions, no WSD shapes",
+    **_nonfinite("schedule_runs.parabolic_argmin", "scores", "nan or inf marks a diverged grid point (documented)"),
     ("metalr_long.collapse_step", "lr", "nan"): "NaN records are ignored (documented: a rate not yet measured)",
     **{(f"ssl_toy.{k}", "*", "wrong-shape"): _VECTORISED
        for k in ("toy_loss", "conserved_quantity", "invariant_step_change", "exact_limit", "collapses")},

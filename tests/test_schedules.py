@@ -215,3 +215,44 @@ def test_online_causal_schedule_matches_batch_formula(rng):
         SS.CausalRefinedSchedule(3, 1.0, beta=1.0)
     ema = SS.CausalRefinedSchedule(3, 1.0, beta=0.5)
     assert ema(2.0) == pytest.approx(1.0 / 2.0)   # bias-corrected: Ĝ_1 = ‖g_1‖, η_1 = R/Ĝ_1
+
+
+# --- warmup-stable-decay ---------------------------------------------------------------
+
+def test_wsd_limits_are_linear_decay_and_constant():
+    N = 37
+    k = np.arange(N)
+    np.testing.assert_allclose(S.wsd_schedule(k, N, 0.8, cooldown=1.0), S.linear_decay_schedule(k, N, 0.8))
+    np.testing.assert_allclose(S.wsd_schedule(k, N, 0.8, cooldown=0.0), np.full(N, 0.8))
+    w = S.wsd_schedule(k, N, 1.0, warmup=5, cooldown=0.0)
+    np.testing.assert_allclose(w[:5], np.arange(1, 6) / 5)
+    np.testing.assert_allclose(w[5:], 1.0)
+
+
+def test_wsd_cooldown_closed_forms():
+    N, C = 50, 10                                   # 20% of 50 steps
+    k = np.arange(N)
+    lin = S.wsd_schedule(k, N, 2.0, cooldown=0.2)
+    sq = S.wsd_schedule(k, N, 2.0, cooldown=0.2, decay="sqrt")
+    np.testing.assert_allclose(lin[:N - C], 2.0)
+    j = np.arange(C)
+    np.testing.assert_allclose(lin[N - C:], 2.0 * (1 - j / C))
+    np.testing.assert_allclose(sq[N - C:], 2.0 * (1 - np.sqrt(j / C)))
+    assert np.all(lin > 0) and np.all(sq > 0)       # the rate that would come next is the zero
+    assert isinstance(S.wsd_schedule(3, N, 1.0), float)
+    assert np.all(np.diff(lin) <= 0) and np.all(sq <= lin + 1e-15)
+
+
+def test_wsd_errors():
+    with pytest.raises(ValueError, match="warmup"):
+        S.wsd_schedule(0, 10, 1.0, warmup=9, cooldown=0.5)
+    with pytest.raises(ValueError, match="decay"):
+        S.wsd_schedule(0, 10, 1.0, decay="cosine")
+    with pytest.raises(ValueError, match="cooldown"):
+        S.wsd_schedule(0, 10, 1.0, cooldown=1.5)
+    with pytest.raises(ValueError, match="warmup"):
+        S.wsd_schedule(0, 10, 1.0, warmup=-1)
+    with pytest.raises(TypeError, match="warmup"):
+        S.wsd_schedule(0, 10, 1.0, warmup=1.5)
+    with pytest.raises(ValueError, match="step"):
+        S.wsd_schedule(10, 10, 1.0)
