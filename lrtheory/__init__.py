@@ -40,6 +40,10 @@ schaipp_logs     a vendored extract of Schaipp et al.'s training logs (chapter 2
 symbolic         symbolic backward error analysis with sympy (chapter 3)
 modified         modified flows for numpy problems, the balanced toy (chapter 3)
 curvature        Hessian-vector products, sharpness, explicit gradient penalty (chapter 3)
+lanes            many copies of one small network stacked as lanes (chapter 3)
+lane_dynamics    gradient descent and sharpness in every lane at once (chapter 3)
+trajectory       the trajectory test of the modified equation, sharpness along a run (chapter 3)
+penalties        the gradient penalties of mini-batches, adversarial training, Flooding (chapter 3)
 constrained      exponentiated gradient versus projection (chapter 4)
 constrained_problems  the NNLS and simplex toy problems with reference answers (chapter 4)
 metalr           training runs that record learned step sizes (chapter 4)
@@ -94,6 +98,10 @@ _SUBMODULES = (
     "symbolic",
     "modified",
     "curvature",
+    "lanes",
+    "lane_dynamics",
+    "trajectory",
+    "penalties",
     "constrained",
     "constrained_problems",
     "metalr",

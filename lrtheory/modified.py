@@ -10,7 +10,9 @@ derives the terms).  With g = ∇L, H = ∇²L and T = ∇³L:
 * order 2: f̃_2 = f̃_1 − γ² ((1/3) H² g + (1/12) T[g, g]).
 
 :func:`modified_gradient_field` builds these fields from exact derivatives or
-from finite differences of the gradient.  The second half of the module is the
+from finite differences of the gradient; :func:`exact_eigen_rate` and
+:func:`principal_flow_quadratic` give the exact modified field on quadratics,
+where it stops being real once γλ > 1.  The second half of the module is the
 two-parameter toy L(a, b) = ½(ab − 1)², whose gradient flow conserves a² − b²
 while gradient descent shrinks it.
 
@@ -30,6 +32,8 @@ __all__ = [
     "hessian_vector_fd",
     "third_derivative_fd",
     "modified_gradient_field",
+    "exact_eigen_rate",
+    "principal_flow_quadratic",
     "balanced_toy",
     "balanced_toy_third",
     "imbalance",
@@ -184,6 +188,79 @@ def modified_gradient_field(grad: VectorField, lr: float, order: int = 1, *,
     return field
 
 
+# --------------------------------------------------------------------------- quadratics, exactly
+
+
+def exact_eigen_rate(eigenvalues: np.ndarray, lr: float) -> np.ndarray:
+    """Exact modified rate μ(λ) = log(1 − γλ)/γ of GD along a Hessian eigendirection (principal log).
+
+    Parameters
+    ----------
+    eigenvalues : array_like
+        Curvatures λ (real).
+    lr : float
+        Learning rate γ > 0.
+
+    Returns
+    -------
+    numpy.ndarray of complex
+        Real (−λ − γλ²/2 − γ²λ³/3 − …) where γλ < 1; ``-inf`` at γλ = 1 (the
+        step removes the direction); log|1 − γλ|/γ + iπ/γ where γλ > 1, where
+        no real rate exists.
+
+    Notes
+    -----
+    On L = ½ λ y², one step multiplies y by 1 − γλ and the time-γ flow of
+    y' = μ y by e^{γμ}; they agree exactly for this μ. The principal flow of
+    Rosca et al. (2023) uses these rates, one per eigendirection of the
+    Hessian. Derived in chapter 3.
+    """
+    lam = check_array("eigenvalues", eigenvalues)
+    lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
+    z = (1.0 - lr * lam).astype(complex)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = np.log(np.where(z == 0, 1.0, z)) / lr
+    return np.where(z == 0, complex(-np.inf, 0.0), mu)
+
+
+def principal_flow_quadratic(A: np.ndarray, theta0: np.ndarray, lr: float, times: np.ndarray) -> np.ndarray:
+    """The exact modified flow of GD on L = ½ θᵀAθ, at any times (complex where γλ > 1).
+
+    Parameters
+    ----------
+    A : array_like, shape (d, d)
+        Symmetric matrix.
+    theta0 : array_like, shape (d,)
+        Start point.
+    lr : float
+        Learning rate γ > 0.
+    times : array_like, shape (k,)
+        Times t ≥ 0 (none gives an empty path).
+
+    Returns
+    -------
+    numpy.ndarray of complex, shape (k, d)
+        θ(t) = Q exp(t M) Qᵀ θ0 with M = diag(μ(λ_i)) of :func:`exact_eigen_rate`;
+        at t = nγ it equals the n-th GD iterate (I − γA)ⁿ θ0.
+
+    Notes
+    -----
+    For γλ_max < 1 the flow is real and is the gradient flow of the modified
+    quadratic −½ θᵀ(log(I − γA)/γ)θ; past 1/λ_max it leaves the real space
+    between the steps. Derived in chapter 3.
+    """
+    A = check_array("A", A, ndim=2)
+    if A.shape[0] != A.shape[1] or not np.allclose(A, A.T):
+        raise ValueError(f"A must be a symmetric square matrix, got shape {A.shape}")
+    theta0 = check_array("theta0", theta0, shape=(A.shape[0],))
+    t = check_array("times", times, ndim=1, nonnegative=True)
+    lam, Q = np.linalg.eigh(A)
+    mu = exact_eigen_rate(lam, lr)
+    with np.errstate(invalid="ignore"):
+        growth = np.where(t[:, None] == 0, 1.0 + 0j, np.exp(t[:, None] * mu[None, :]))
+    return (growth * (Q.T @ theta0)[None, :]) @ Q.T
+
+
 # --------------------------------------------------------------------------- the toy
 
 
@@ -201,7 +278,13 @@ def balanced_toy() -> Problem:
     With r = ab − 1: ∇L = r (b, a) and ∇²L = [[b², 2ab − 1], [2ab − 1, a²]].
     On the minimum ab = 1 the Hessian is (b, a)(b, a)ᵀ with the single non-zero
     eigenvalue a² + b² = √((a² − b²)² + 4): the balanced minima a = b = ±1
-    are the flattest. Derived in chapter 3.
+    are the flattest. The model is the smallest with a continuum of minima:
+    Barrett & Dherin (2021) illustrate implicit gradient regularisation on a
+    two-parameter model of this product form, it is the "uv model" of
+    Lewkowycz et al. (2020), a² − b² is the simplest of the rescaling
+    conservation laws of Kunin et al. (2021), and Kreisler et al. (2023) study
+    the sharpness of gradient-flow solutions in such scalar networks.
+    Derived in chapter 3.
     """
 
     def loss_fn(t: np.ndarray) -> np.ndarray:

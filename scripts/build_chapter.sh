@@ -12,6 +12,7 @@ rm -rf "$out"
 mkdir -p "$out/chapters"
 cp "$root/_config.yml" "$root/intro.md" "$root/references.bib" "$root/bibliography.md" "$out/"
 cp -r "$root/_ext" "$root/api" "$out/"
+for d in _static docs; do [ -d "$root/$d" ] && cp -r "$root/$d" "$out/"; done
 cp "$root/$chapter" "$out/chapters/"
 [ -d "$root/chapters/figures" ] && cp -r "$root/chapters/figures" "$out/chapters/"
 {

@@ -299,6 +299,34 @@ def raw_hess(th: Any) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the table
 
+# chapter 3's lanes: a tiny MLP, two stacked copies, and data on the same dtype
+def mlp(seed: int = 0):
+    from lrtheory.sweeps import make_classifier
+
+    return make_classifier("mlp", 4, 3, hidden=3, seed=seed, device="cpu")
+
+
+def lane_stack():
+    from lrtheory.lanes import stack_models
+
+    return stack_models([mlp(0), mlp(1), mlp(2)])   # three lanes: a pair of values is a wrong shape
+
+
+def lane_data():
+    s = _split()
+    return s.X_train, s.y_train
+
+
+def lane_kw(**extra):
+    X, y = lane_data()
+    return dict(model=mlp(0), params=lane_stack(), X=X, y=y, **extra)
+
+
+def batch_losses():
+    p = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    return p, [(p**3).sum(), p[0] * p[1] + p[1] ** 2]
+
+
 EXAMPLES: dict[str, Example] = {
     # experiments
     "experiments.get_mode": ex(lambda: dict(mode="quick")),
@@ -590,6 +618,40 @@ EXAMPLES: dict[str, Example] = {
     "curvature.train_full_batch": ex(lambda: (lambda p: dict(params=[p], loss_fn=lambda: (p**2).sum(), lr=0.1,
                                                              num_steps=3, penalty_lr=0.01, target_loss=0.0,
                                                              desc="x"))(graph()[0]), free_text=("desc",)),
+    # lanes, lane_dynamics, trajectory, penalties (chapter 3)
+    "lanes.stack_models": ex(lambda: dict(models=[mlp(0), mlp(1)])),
+    "lanes.repeat_lanes": ex(lambda: dict(params=lane_stack(), repeats=2)),
+    "lanes.flatten_lanes": ex(lambda: dict(model=mlp(0), params=lane_stack())),
+    "lanes.lane_losses": ex(lambda: lane_kw(loss="mse")),
+    "lanes.lane_metrics": ex(lambda: dict(model=mlp(0), params=lane_stack(), data=split(), loss="mse")),
+    "lane_dynamics.gd_lanes": ex(lambda: lane_kw(lr=[0.1, 0.2, 0.3], num_steps=[2, 1, 0], penalty=[0.0, 0.5, 1.0],
+                                                 batches=torch.zeros((3, 2, 3), dtype=torch.int64),
+                                                 loss="cross_entropy", desc="x"), free_text=("desc",)),
+    "lane_dynamics.gd_lanes_reference": ex(lambda: lane_kw(lr=0.1, num_steps=2, penalty=0.5, loss="mse")),
+    "lane_dynamics.lane_sharpness": ex(lambda: lane_kw(penalty=0.5, loss="cross_entropy", num_iters=3, tol=1e-3,
+                                                       seed=0, start=torch.ones(3, 27))),
+    "trajectory.trajectory_test": ex(lambda: dict(make_model=mlp, X=lane_data()[0], y=lane_data()[1], seeds=(0, 1),
+                                                  lrs=[0.5, 1.0], small_lr=0.25, time=1.0, sharpness_iters=3,
+                                                  sharpness_tol=1e-3, desc="x"), free_text=("desc",)),
+    "trajectory.loglog_slopes": ex(lambda: dict(x=[0.1, 0.2, 0.4], dist=[[1.0, 2.0], [2.0, 4.0], [4.0, 8.0]])),
+    "trajectory.track_sharpness": ex(lambda: lane_kw(lr=0.1, num_steps=2, every=1, loss="cross_entropy",
+                                                     num_iters=3, first_iters=3, tol=1e-3, seed=0, desc="x"),
+                                     free_text=("desc",)),
+    "trajectory.fixed_time_runs": ex(lambda: dict(make_model=mlp, data=split(), seeds=(0, 1),
+                                                  configs={"a": (0.5, 0.0), "b": (0.5, 0.25)}, time=1.0,
+                                                  sharpness_iters=3, desc="x"), free_text=("desc",)),
+    "penalties.sgd_noise_penalty": ex(lambda: (lambda p, ls: dict(batch_losses=ls, params=[p], lr=0.1))(
+        *batch_losses())),
+    "penalties.sgd_drift": ex(lambda: dict(make_model=mlp, X=lane_data()[0], y=lane_data()[1], seeds=(0,),
+                                           lrs=[0.1, 0.2], num_batches=2, partition_seed=0)),
+    "penalties.flooded_loss": ex(lambda: dict(loss=torch.tensor(0.3), level=0.1)),
+    "penalties.adversarial_inputs": ex(lambda: dict(example_loss=lambda Z: (Z**2).sum(1), X=torch.randn(4, 2),
+                                                    eps=0.1)),
+    "penalties.input_gradient_penalty": ex(lambda: dict(example_loss=lambda Z: (Z**2).sum(1), X=torch.randn(4, 2),
+                                                        eps=0.1)),
+    "modified.exact_eigen_rate": ex(lambda: dict(eigenvalues=[0.5, 2.0, 15.0], lr=0.1)),
+    "modified.principal_flow_quadratic": ex(lambda: dict(A=[[2.0, 0.0], [0.0, 1.0]], theta0=[1.0, 1.0], lr=0.1,
+                                                         times=[0.0, 0.1, 0.25])),
     # constrained
     **{f"constrained.{name}": ex(lambda: dict(theta=[0.5, 0.5], grad=[1.0, -1.0], lr=0.1))
        for name in ("eg_update", "normalized_eg_update", "pgd_nonnegative_update", "pgd_simplex_update")},
@@ -772,6 +834,8 @@ SKIP: dict[str, str] = {
         "stepsize_grid.GridResult", "stepsize_study.RuleStudy", "stepsize_study.BaselineResult",
         "solvercost.BestCosts", "rmsflow.ClockRun", "regimes.RegimeMap", "sweeps.LogregOptimum",
         "claims.Claim",
+        "lane_dynamics.LaneRun", "lane_dynamics.LaneSharpness", "trajectory.TrajectoryTest",
+        "trajectory.SharpnessTrack", "penalties.SgdDrift",
         "convex_sgd.SGDRuns", "schedule_runs.BoundCheck", "schedule_runs.ScheduleStudy",
         "schedule_tables.Candidate", "schaipp_logs.LogExtract")},
 }
@@ -827,6 +891,10 @@ ALLOW: dict[tuple[str, str, str], str] = {
     ("constrained.project_simplex", "x", "wrong-shape"): _VECTORISED,
     ("constrained.project_simplex_reference", "x", "wrong-shape"): _VECTORISED,
     ("modified.minimum_sharpness", "imbalance_value", "wrong-shape"): _VECTORISED,
+    ("modified.exact_eigen_rate", "eigenvalues", "wrong-shape"): _VECTORISED,
+    ("modified.exact_eigen_rate", "eigenvalues", "empty"): _VECTORISED,
+    ("modified.principal_flow_quadratic", "times", "empty"): "no times, no points: an empty path (documented)",
+    ("penalties.flooded_loss", "loss", "wrong-shape"): "a one-element loss is a scalar (as in curvature's helpers)",
     ("ssl_toy.collapse_map", "*", "empty"): "an empty grid gives an empty map",
     ("convex_sgd.run_sgd", "rates", "wrong-shape"): "a 2-d array holds one row of rates per run (documented)",
     ("convex_sgd.run_sgd_reference", "rates", "wrong-shape"): "a 2-d array holds one row of rates per run",

@@ -151,3 +151,53 @@ def test_gd_step_never_unbalances_the_toy(a, b, lr):
     d0, d1 = M.imbalance(th), M.imbalance(new)
     assert abs(d1) <= abs(d0) * (1 + 1e-12) + 1e-12
     assert d0 * d1 >= -1e-12
+
+
+def test_exact_eigen_rate_branches():
+    lr = 0.1
+    lam = np.array([0.5, 3.0, 10.0, 15.0, 25.0, -2.0])
+    mu = M.exact_eigen_rate(lam, lr)
+    inside = lr * lam < 1
+    assert np.all(mu[inside].imag == 0)
+    finite = np.isfinite(mu.real)
+    assert np.allclose(np.exp(lr * mu[finite]), (1 - lr * lam)[finite])   # one step, exactly, on every branch
+    assert list(finite).count(False) == 1 and mu[2].real == -np.inf        # gamma * lambda = 1 removes it
+    assert np.allclose(mu[[3, 4]].imag, np.pi / lr)               # past 1/lambda no real rate exists
+    small = np.array([0.01, 0.02])
+    series = -small - lr * small**2 / 2 - lr**2 * small**3 / 3
+    assert np.allclose(M.exact_eigen_rate(small, lr).real, series, rtol=1e-8, atol=0)
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.3, 0.45])
+def test_principal_flow_quadratic_hits_every_gd_iterate(rng, lr):
+    Q = rng.normal(size=(3, 3))
+    A = Q @ Q.T
+    A = A / np.linalg.eigvalsh(A).max() * 4.0                      # lambda_max = 4: lr*lambda from 0.2 to 1.8
+    theta0 = rng.normal(size=3)
+    k = np.arange(6)
+    path = M.principal_flow_quadratic(A, theta0, lr, k * lr)
+    iterates = flows.gd_iterates(lambda t: A @ t, theta0, lr, 5)
+    assert np.allclose(path.real, iterates, atol=1e-12)
+    assert np.allclose(path.imag, 0, atol=1e-12)
+    half = M.principal_flow_quadratic(A, theta0, lr, (k[:-1] + 0.5) * lr)
+    if lr * 4.0 < 1:
+        assert np.allclose(half.imag, 0)
+        # and the path solves theta' = (log(I - lr A) / lr) theta
+        Mlog = scipy.linalg.logm(np.eye(3) - lr * A).real / lr
+        t, h = 0.37, 1e-6
+        d = (M.principal_flow_quadratic(A, theta0, lr, [t + h]) - M.principal_flow_quadratic(A, theta0, lr, [t - h]))
+        assert np.allclose(d[0].real / (2 * h), Mlog @ M.principal_flow_quadratic(A, theta0, lr, [t])[0].real,
+                           rtol=1e-5, atol=1e-8)
+    else:
+        assert np.abs(half.imag).max() > 1e-3                     # between the steps it leaves the real space
+
+
+def test_exact_field_argument_errors():
+    with pytest.raises(ValueError, match="lr"):
+        M.exact_eigen_rate([1.0], 0.0)
+    with pytest.raises(ValueError, match="A"):
+        M.principal_flow_quadratic(np.array([[1.0, 2.0], [0.0, 1.0]]), np.zeros(2), 0.1, [0.0])
+    with pytest.raises(ValueError, match="times"):
+        M.principal_flow_quadratic(np.eye(2), np.zeros(2), 0.1, [-1.0])
+    with pytest.raises(ValueError, match="theta0"):
+        M.principal_flow_quadratic(np.eye(2), np.zeros(3), 0.1, [0.0])
