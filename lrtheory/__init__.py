@@ -22,7 +22,12 @@ plotting         the book's single figure style, the protocol's error-bar figure
 interactive      offline slider figures over pre-rendered frames
 adaptive         GD, sign descent and the two RMSprops for numpy problems (chapter 1)
 gradstats        gradient statistics: mini-batch second moments (chapter 1)
-odecontrol       step sizes of real local-error controllers along a flow (chapter 1)
+odecontrol       step sizes of real local-error controllers (I, PI) along a flow (chapter 1)
+localerror       local errors of one step: the leading term and the true error (chapter 1)
+steploop         stability functions and the step-size loop at the stability edge (chapter 1)
+solvercost       gradient evaluations to a target loss, true local errors (chapter 1)
+rmsflow          RMSprop's accumulator as an ODE, its limits; AdaGrad and Adam (chapter 1)
+regimes          the phase diagram of RMSprop's regimes over (lr, 1 - alpha) (chapter 1)
 sweeps           learning-rate sweeps of small torch classifiers (chapter 1)
 bounds           convergence bounds of SGD as functions of a schedule (chapter 2)
 schedules        learning-rate schedules read off the bounds (chapter 2)
@@ -53,6 +58,7 @@ optim            torch optimisers of every chapter (imports torch)
 bench            step-time benchmark of the optimisers against torch.optim
 bench_results    the benchmark's JSON layout and tables
 reproduce        headline results for the "What you can reproduce" page
+claims           the claims ledger: each claim of a source article, its check and verdict
 """
 
 from __future__ import annotations
@@ -75,6 +81,11 @@ _SUBMODULES = (
     "adaptive",
     "gradstats",
     "odecontrol",
+    "localerror",
+    "steploop",
+    "solvercost",
+    "rmsflow",
+    "regimes",
     "sweeps",
     "bounds",
     "schedules",
@@ -105,6 +116,7 @@ _SUBMODULES = (
     "bench",
     "bench_results",
     "reproduce",
+    "claims",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

@@ -63,8 +63,9 @@ class SeedRuns:
         The base learning rate.
     metrics : dict of str to numpy.ndarray
         Final ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc`` and, when
-        the split has one, ``val_loss`` and ``val_acc``: one value per seed,
-        ``nan`` for diverged seeds.
+        the split has one, ``val_loss`` and ``val_acc`` (and ``train_objective``
+        when trained with an ``l2`` penalty): one value per seed, ``nan`` for
+        diverged seeds.
     history : numpy.ndarray, shape (num_seeds, epochs + 1)
         Column 0: the full training loss before training; column ``e``: the mean
         of epoch ``e``'s mini-batch losses, each taken before its step (``nan``
@@ -201,6 +202,11 @@ def _check_common(make_model: Any, make_optimizer: Any, lr: Any, data: Any, seed
     return make_model, make_optimizer, lr, seeds, epochs, batch_size, loss_fn, divergence_factor
 
 
+def _penalty(params: dict[str, "torch.Tensor"], S: int, l2: float) -> "torch.Tensor":
+    """(λ/2)‖θ_s‖² of every seed s of stacked parameters (leading dimension S)."""
+    return 0.5 * l2 * sum((p * p).reshape(S, -1).sum(dim=1) for p in params.values())
+
+
 def _factor(schedule: Any, step: int) -> float:
     f = schedule(step)
     return check_scalar("schedule(step)", f, low=0.0)
@@ -271,6 +277,7 @@ def train_seeds(
     schedule: Callable[[int], float] | None = None,
     elementwise: bool | None = None,
     divergence_factor: float = 10.0,
+    l2: float = 0.0,
 ) -> SeedRuns:
     """Train one model per seed, all seeds at once, with per-seed data order.
 
@@ -306,6 +313,13 @@ def train_seeds(
         parameters; default :func:`is_elementwise` of the optimiser.
     divergence_factor : float, optional
         The protocol's divergence multiple (default 10).
+    l2 : float, optional
+        λ ≥ 0 of a penalty (λ/2)‖θ‖² over all parameters added to every seed's
+        objective (default 0).  With λ > 0 the metrics gain ``train_objective``
+        (training loss plus penalty), and the recorded history and the
+        divergence rule read the objective.  Unlike an optimiser's weight decay
+        it changes the loss, so every optimiser sees the same well-posed problem
+        (for logistic regression: a unique minimiser).
 
     Returns
     -------
@@ -337,6 +351,7 @@ def train_seeds(
 
     make_model, make_optimizer, lr, seeds, epochs, batch_size, loss_fn, factor = _check_common(
         make_model, make_optimizer, lr, data, seeds, epochs, batch_size, loss_fn, schedule, divergence_factor)
+    l2 = check_scalar("l2", l2, low=0.0)
     if elementwise is not None:
         elementwise = check_bool("elementwise", elementwise)
     models = [make_model(s) for s in seeds]
@@ -391,6 +406,8 @@ def train_seeds(
 
     with torch.no_grad():
         history[:, 0], _ = _metrics_of(full_forward(params_now(), X), y, loss_fn)
+        if l2 > 0:
+            history[:, 0] += _penalty(params_now(), S, l2).double().cpu().numpy()
     step = 0
     for epoch in range(epochs):
         perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(X.device)
@@ -404,9 +421,12 @@ def train_seeds(
                         group["lr"] = lr * f
             for opt in optimizers:
                 opt.zero_grad(set_to_none=True)
-            logits = batched_forward(params_now(), X[idx])
+            params = params_now()
+            logits = batched_forward(params, X[idx])
             B, C = idx.shape[1], logits.shape[-1]
             losses = loss_fn(logits.reshape(S * B, C), y[idx].reshape(S * B)).reshape(S, B).mean(dim=1)
+            if l2 > 0:
+                losses = losses + _penalty(params, S, l2)
             detached = losses.detach().double().cpu()
             epoch_sum += detached * idx.shape[1]
             alive &= torch.isfinite(detached)
@@ -442,6 +462,9 @@ def train_seeds(
             loss, acc = _metrics_of(full_forward(params, Xp), yp, loss_fn)
             metrics[f"{part}_loss"] = np.where(div, np.nan, loss)
             metrics[f"{part}_acc"] = np.where(div, np.nan, acc)
+        if l2 > 0:
+            pen = _penalty(params, S, l2).double().cpu().numpy()
+            metrics["train_objective"] = np.where(div, np.nan, metrics["train_loss"] + pen)
     return SeedRuns(seeds, lr, metrics, history, div, step)
 
 
@@ -457,6 +480,7 @@ def train_seeds_reference(
     loss_fn: LossFn | None = None,
     schedule: Callable[[int], float] | None = None,
     divergence_factor: float = 10.0,
+    l2: float = 0.0,
 ) -> SeedRuns:
     """The per-seed loop that :func:`train_seeds` batches: the slow oracle of its tests.
 
@@ -475,6 +499,7 @@ def train_seeds_reference(
 
     make_model, make_optimizer, lr, seeds, epochs, batch_size, loss_fn, factor = _check_common(
         make_model, make_optimizer, lr, data, seeds, epochs, batch_size, loss_fn, schedule, divergence_factor)
+    l2 = check_scalar("l2", l2, low=0.0)
     X, y = data.X_train, data.y_train
     n = int(X.shape[0])
     S = len(seeds)
@@ -487,9 +512,12 @@ def train_seeds_reference(
         opt = make_optimizer(list(model.parameters()), lr)
         gen = torch_generator(s, device="cpu")
 
+        def penalty() -> "torch.Tensor":
+            return 0.5 * l2 * sum((p * p).sum() for p in model.parameters())
+
         def full_loss() -> float:
             with torch.no_grad():
-                return float(loss_fn(model(X), y).mean())
+                return float(loss_fn(model(X), y).mean() + (penalty() if l2 > 0 else 0.0))
 
         history[i, 0] = full_loss()
         step = 0
@@ -504,6 +532,8 @@ def train_seeds_reference(
                         group["lr"] = lr * f
                 opt.zero_grad(set_to_none=True)
                 loss = loss_fn(model(X[idx]), y[idx]).mean()
+                if l2 > 0:
+                    loss = loss + penalty()
                 if not torch.isfinite(loss):
                     alive[i] = False
                     break
@@ -530,11 +560,14 @@ def train_seeds_reference(
             loss, acc = _metrics_of(logits, yp, loss_fn)
             metrics[f"{part}_loss"] = np.where(div, np.nan, loss)
             metrics[f"{part}_acc"] = np.where(div, np.nan, acc)
+        if l2 > 0:
+            pen = np.array([float(0.5 * l2 * sum((p * p).sum() for p in m.parameters())) for m in finals])
+            metrics["train_objective"] = np.where(div, np.nan, metrics["train_loss"] + pen)
     return SeedRuns(seeds, lr, metrics, history, div, steps)
 
 
 def classifier_run(kind: str, make_optimizer: OptimizerFactory, data: "TensorSplit", *, epochs: int,
-                   batch_size: int, hidden: int = 64, **kwargs: Any) -> Callable[[float, tuple[int, ...]],
+                   batch_size: int, hidden: int = 64, init: str = "default", **kwargs: Any) -> Callable[[float, tuple[int, ...]],
                                                                                    dict[str, np.ndarray]]:
     """A protocol ``run(value, seeds)`` that trains the book's classifier at learning rate ``value``.
 
@@ -550,6 +583,8 @@ def classifier_run(kind: str, make_optimizer: OptimizerFactory, data: "TensorSpl
         As in :func:`train_seeds`.
     hidden : int, optional
         MLP width (default 64).
+    init : {"default", "zeros"}, optional
+        Passed to :func:`lrtheory.sweeps.make_classifier`.
     **kwargs
         Passed on to :func:`train_seeds` (``loss_fn``, ``schedule``, ``divergence_factor``, ...).
 
@@ -574,10 +609,11 @@ def classifier_run(kind: str, make_optimizer: OptimizerFactory, data: "TensorSpl
     epochs = check_int("epochs", epochs, low=0)
     batch_size = check_int("batch_size", batch_size, low=1)
     hidden = check_int("hidden", hidden, low=1)
+    check_choice("init", init, ("default", "zeros"))
 
     def make_model(seed: int) -> "torch.nn.Module":
         return make_classifier(kind, data.num_features, data.num_classes, hidden=hidden, seed=seed,
-                               device=data.X_train.device, dtype=data.X_train.dtype)
+                               device=data.X_train.device, dtype=data.X_train.dtype, init=init)
 
     def run(lr: float, seeds: tuple[int, ...]) -> dict[str, np.ndarray]:
         return train_seeds(make_model, make_optimizer, lr, data, seeds=seeds, epochs=epochs,

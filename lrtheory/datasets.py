@@ -7,6 +7,9 @@ and ``iris`` (4 features, 3 classes).  :func:`load_arrays` returns a fixed,
 stratified train/test split (or train/validation/test, with ``val_size``) as
 numpy arrays, standardised with the training set's statistics;
 :func:`load_dataset` returns the same split as torch tensors.
+:func:`random_orthogonal` and :func:`rotate_features` apply one random rotation
+to the features of every part of a split (chapter 1's rotation test: rules that
+commute with rotations see no difference, per-coordinate rules do).
 
 The experiment protocol (:mod:`lrtheory.protocol`, every chapter) tunes on the
 validation part only and scores the test part once per chosen configuration.
@@ -24,7 +27,8 @@ from ._validation import check_array, check_bool, check_choice, check_int, check
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["DATASETS", "ArraySplit", "TensorSplit", "load_arrays", "load_dataset"]
+__all__ = ["DATASETS", "ArraySplit", "TensorSplit", "load_arrays", "load_dataset", "random_orthogonal",
+           "rotate_features"]
 
 DATASETS: tuple[str, ...] = ("digits", "breast_cancer", "wine", "iris")
 """Names accepted by :func:`load_arrays` and :func:`load_dataset`."""
@@ -256,3 +260,78 @@ def load_dataset(
     return TensorSplit(feats(a.X_train), labels(a.y_train), feats(a.X_test), labels(a.y_test),
                        a.num_classes, a.name,
                        feats(a.X_val) if has_val else None, labels(a.y_val) if has_val else None)
+
+
+def random_orthogonal(d: int, seed: int) -> np.ndarray:
+    """A random orthogonal d×d matrix, uniformly (Haar) distributed, fixed by ``seed``.
+
+    Parameters
+    ----------
+    d : int
+        Dimension, ≥ 1.
+    seed : int
+        Seed of the draw (≥ 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+        Q with QᵀQ = I.
+
+    Notes
+    -----
+    Drawn by :data:`scipy.stats.ortho_group` (d ≥ 2); for d = 1 it is ±1.
+    Chapter 1 rotates the ``digits`` features with it.
+    """
+    from scipy.stats import ortho_group
+
+    d = check_int("d", d, low=1)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    if d == 1:
+        return np.array([[1.0 if np.random.default_rng(seed).random() < 0.5 else -1.0]])
+    return np.asarray(ortho_group.rvs(d, random_state=np.random.default_rng(seed)), dtype=np.float64)
+
+
+def rotate_features(split: ArraySplit | TensorSplit, Q: Any) -> ArraySplit | TensorSplit:
+    """The same split with every feature vector x replaced by Qx (all parts, one Q).
+
+    Parameters
+    ----------
+    split : ArraySplit or TensorSplit
+        The split to rotate.
+    Q : array_like, shape (d, d)
+        An orthogonal matrix (e.g. :func:`random_orthogonal`); checked to
+        QᵀQ = I within 1e-8.
+
+    Returns
+    -------
+    ArraySplit or TensorSplit
+        The same type, dtype and device; labels unchanged.
+
+    Notes
+    -----
+    Rows are mapped by X ↦ XQᵀ.  A linear model's logits XWᵀ + b are unchanged
+    when W ↦ WQᵀ, and gradient descent, SGD and any rule that multiplies the
+    gradient by a scalar commute with that change of variables: started at
+    W = 0, they produce the same losses on rotated and unrotated data.  A
+    per-coordinate rule (RMSprop, Adam, sign descent) does not.  Chapter 1.
+    """
+    if not isinstance(split, (ArraySplit, TensorSplit)):
+        raise TypeError(f"split must be an ArraySplit or a TensorSplit, got {type(split).__name__}")
+    d = split.num_features
+    from ._validation import check_array
+
+    Qa = check_array("Q", Q, shape=(d, d))
+    if not np.allclose(Qa.T @ Qa, np.eye(d), atol=1e-8):
+        raise ValueError("Q must be orthogonal (Q^T Q = I)")
+    if isinstance(split, ArraySplit):
+        def rot(X: Any) -> Any:
+            return None if X is None else X @ Qa.T
+    else:
+        import torch
+
+        Qt = torch.as_tensor(Qa, dtype=split.X_train.dtype, device=split.X_train.device)
+
+        def rot(X: Any) -> Any:
+            return None if X is None else X @ Qt.T
+    return type(split)(rot(split.X_train), split.y_train, rot(split.X_test), split.y_test, split.num_classes,
+                       split.name, rot(split.X_val), split.y_val)

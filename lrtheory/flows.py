@@ -11,7 +11,9 @@ holds the two sides of that statement for numpy problems:
   with a constant or scheduled step, and :func:`gd_iterates` is the special
   case f = −∇L, i.e. gradient descent; :func:`step_times` converts a sequence
   of learning rates into the flow time t_k = γ_0 + … + γ_{k−1} that the
-  iterates approximate.
+  iterates approximate;
+* :func:`distance_to_path` measures how far points lie from a sampled path
+  (do iterates follow the flow's path, whatever their timing?).
 
 Derivations: chapter 1.
 """
@@ -40,6 +42,7 @@ __all__ = [
     "euler_iterates",
     "gd_iterates",
     "step_times",
+    "distance_to_path",
 ]
 
 VectorField = Callable[[np.ndarray], np.ndarray]
@@ -302,3 +305,35 @@ def step_times(lrs: object) -> np.ndarray:
     """
     lrs = check_array("lrs", lrs, ndim=1, nonnegative=True)
     return np.concatenate([[0.0], np.cumsum(lrs)])
+
+
+def distance_to_path(points: object, path: object) -> np.ndarray:
+    """Distance from each point to the polyline through the samples of a path.
+
+    Parameters
+    ----------
+    points : array_like, shape (m, d)
+        The points.
+    path : array_like, shape (n, d)
+        Samples of a path, n ≥ 2, in order (dense enough to treat as the curve).
+
+    Returns
+    -------
+    numpy.ndarray, shape (m,)
+
+    Notes
+    -----
+    Derived in chapter 1, where it tells whether iterates lie on the gradient
+    flow's path whatever their timing.
+    """
+    pts = check_array("points", points, ndim=2)
+    p = check_array("path", path, ndim=2)
+    if p.shape[0] < 2 or p.shape[1] != pts.shape[1]:
+        raise ValueError(f"path must have at least 2 samples of dimension {pts.shape[1]}, got shape {p.shape}")
+    a, seg = p[:-1], np.diff(p, axis=0)
+    out = np.empty(pts.shape[0])
+    for i0 in range(0, pts.shape[0], 256):
+        rel = pts[i0:i0 + 256, None, :] - a[None]
+        t = np.clip(np.sum(rel * seg, -1) / np.maximum(np.sum(seg * seg, -1), 1e-300), 0.0, 1.0)
+        out[i0:i0 + 256] = np.min(np.linalg.norm(rel - t[..., None] * seg, axis=-1), axis=1)
+    return out

@@ -39,6 +39,8 @@ def _svg_of(fig: Any, prefix: str) -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]                      # drop the XML prolog and doctype
+    # scale down with a narrow column (the frame keeps its aspect ratio through its viewBox)
+    svg = svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
     ids = set(_ID.findall(svg))
     for old in sorted(ids, key=len, reverse=True):
         new = f"{prefix}{old}"

@@ -5,13 +5,16 @@ dθ/dt = −∇L(θ).  To judge that reading, this module provides the step size
 that genuine error controllers pick along the same flow:
 
 * :func:`rk45_steps` records the accepted steps of scipy's embedded
-  Runge–Kutta pair (Dormand–Prince 5(4), ``solve_ivp(method="RK45")``);
-* :func:`euler_error_lr` is the step at which one Euler (= gradient-descent)
-  step has a given leading-order local error, γ = √(2·tol / ‖∇²L ∇L‖);
+  Runge–Kutta pairs (Dormand–Prince 5(4) by default), with the gradients
+  evaluated up to every step, optionally stopping at a target;
 * :func:`heun_euler_descent` is gradient descent whose step is chosen on
-  the fly by the embedded Heun–Euler error estimate, the textbook adaptive
-  first-order solver.
+  the fly by the embedded Heun–Euler error estimate, with the elementary
+  (I) controller, Gustafsson's PI controller or any two-step digital filter
+  of Söderlind's form (:func:`controller_factor`, :data:`CONTROLLERS`).
 
+The leading term of Euler's local error moved to :mod:`lrtheory.localerror`
+(next to the true local error) and the stability functions of Runge–Kutta
+methods to :mod:`lrtheory.steploop`; both are still importable from here.
 Derived in chapter 1.
 """
 
@@ -23,16 +26,16 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_returned, check_scalar
+from ._validation import all_finite, check_array, check_int, check_returned, check_scalar
+from .localerror import euler_error_lr, euler_local_error  # noqa: F401  (moved; kept importable)
+from .steploop import real_stability_boundary, rk_stability_polynomial  # noqa: F401  (moved; kept importable)
 
 __all__ = [
     "StepRecord",
+    "CONTROLLERS",
     "rk45_steps",
-    "euler_local_error",
-    "euler_error_lr",
+    "controller_factor",
     "heun_euler_descent",
-    "rk_stability_polynomial",
-    "real_stability_boundary",
 ]
 
 Fn = Callable[[np.ndarray], np.ndarray]
@@ -40,12 +43,31 @@ Fn = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class StepRecord:
-    """Accepted steps of an adaptive solver: ``theta[k]`` at flow time ``t[k]``; ``h = diff(t)``."""
+    """Accepted steps of an adaptive solver: ``theta[k]`` at flow time ``t[k]``; ``h = diff(t)``.
+
+    Attributes
+    ----------
+    t, theta : numpy.ndarray
+        Flow times, shape (n + 1,), and points, shape (n + 1, d).
+    nfev : int
+        Gradient evaluations in total.
+    rejected : int
+        Rejected tries.
+    errors : numpy.ndarray or None
+        The solver's error estimate of every accepted step, shape (n,), where recorded.
+    evals : numpy.ndarray or None
+        Gradient evaluations spent up to every accepted point, shape (n + 1,).
+    failed : bool
+        Whether the solver gave up (a step size below rounding, e.g. after a blow-up).
+    """
 
     t: np.ndarray
     theta: np.ndarray
     nfev: int
     rejected: int = 0
+    errors: np.ndarray | None = None
+    evals: np.ndarray | None = None
+    failed: bool = False
 
     @property
     def h(self) -> np.ndarray:
@@ -67,6 +89,9 @@ def rk45_steps(
     rtol: float = 1e-3,
     atol: float = 1e-6,
     method: str = "RK45",
+    max_evals: int | None = None,
+    stop: Callable[[np.ndarray], bool] | None = None,
+    on_failure: str = "raise",
 ) -> StepRecord:
     """The steps that scipy's adaptive Runge–Kutta solver takes along the gradient flow.
 
@@ -77,101 +102,172 @@ def rk45_steps(
     theta0 : array_like, shape (d,)
         Initial point.
     t_final : float
-        Final flow time, > 0.
+        Final flow time, > 0 (may be ``inf`` when ``max_evals`` or ``stop`` ends the run).
     rtol, atol : float, optional
         The solver's tolerances (> 0).
     method : {"RK45", "RK23", "DOP853"}, optional
         Which explicit embedded pair (default Dormand–Prince 5(4)).
+    max_evals : int, optional
+        Stop after the step during which this many gradients have been evaluated.
+    stop : callable, optional
+        ``stop(theta)`` at every accepted point; the run ends when it returns ``True``.
+    on_failure : {"raise", "stop"}, optional
+        What to do when the solver fails or a state or gradient becomes non-finite
+        (after a blow-up at a loose tolerance): raise ``ValueError`` (default) or
+        return the steps so far with ``failed=True``.
 
     Returns
     -------
     StepRecord
-        The accepted step points (no interpolation).
+        The accepted step points (no interpolation) and ``evals``, the
+        gradients evaluated up to each of them.
 
     Raises
     ------
-    TypeError, ValueError
-        On a bad argument, naming it; if ``grad`` returns anything but a
-        finite array of shape ``(d,)`` (checked at every evaluation, so that a
-        NaN cannot stall the solver); or on a failed integration.
+    ValueError
+        On a bad argument or a failed integration.
 
     Notes
     -----
-    The controller keeps the embedded error estimate of every accepted step
-    below atol + rtol·abs(θ) (in scipy's RMS norm) and scales the next step by
-    (tol/err)^{1/5} for RK45. Derived in chapter 1.
+    The solver object (``scipy.integrate.RK45`` etc.) is stepped by hand,
+    which is what ``solve_ivp`` does, so the steps are those of
+    ``solve_ivp(method=method)``.  The controller keeps the embedded error
+    estimate of every accepted step below atol + rtol·abs(θ) (in scipy's RMS
+    norm) and scales the next step by (tol/err)^{1/5} for RK45.  Derived in
+    chapter 1.
     """
-    from scipy.integrate import solve_ivp
+    from scipy import integrate
 
     from .flows import _checked_rhs
 
     grad = _callable("grad", grad)
     theta0 = check_array("theta0", theta0, ndim=1, nonempty=True)
-    t_final = check_scalar("t_final", t_final, low=0.0, low_inclusive=False)
+    if isinstance(t_final, (int, float)) and not isinstance(t_final, bool) and t_final == np.inf:
+        t_bound = np.inf
+    else:
+        t_bound = check_scalar("t_final", t_final, low=0.0, low_inclusive=False)
     rtol = check_scalar("rtol", rtol, low=0.0, low_inclusive=False)
     atol = check_scalar("atol", atol, low=0.0, low_inclusive=False)
     if method not in ("RK45", "RK23", "DOP853"):
         raise ValueError(f"method must be one of ('RK45', 'RK23', 'DOP853'), got {method!r}")
-    sol = solve_ivp(_checked_rhs(grad, "grad", -1.0, theta0.shape), (0.0, t_final), theta0,
-                    method=method, rtol=rtol, atol=atol)
-    if not sol.success:  # pragma: no cover - explicit solvers on smooth flows succeed
-        raise ValueError(f"integration failed: {sol.message}")
-    return StepRecord(sol.t.copy(), sol.y.T.copy(), int(sol.nfev))
+    max_evals = None if max_evals is None else check_int("max_evals", max_evals, low=1)
+    if stop is not None:
+        stop = _callable("stop", stop)
+    if on_failure not in ("raise", "stop"):
+        raise ValueError(f"on_failure must be 'raise' or 'stop', got {on_failure!r}")
+    if t_bound == np.inf and max_evals is None and stop is None:
+        raise ValueError("t_final must be finite unless max_evals or stop ends the run")
+    solver = getattr(integrate, method)(_checked_rhs(grad, "grad", -1.0, theta0.shape), 0.0, theta0,
+                                        t_bound, rtol=rtol, atol=atol)
+    ts, thetas, evals = [0.0], [theta0.copy()], [int(solver.nfev)]
+    done = _stopped(stop, theta0)
+    while not done and solver.status == "running" and (max_evals is None or solver.nfev < max_evals):
+        try:
+            message = solver.step()
+        except ValueError as exc:         # the state blew up (a step beyond the stability edge)
+            if on_failure == "raise" or not ("non-finite" in str(exc) or "not finite" in str(exc)):
+                raise
+            return StepRecord(np.array(ts), np.array(thetas), int(solver.nfev), evals=np.array(evals), failed=True)
+        if solver.status == "failed":
+            if on_failure == "raise":
+                raise ValueError(f"integration failed: {message}")
+            return StepRecord(np.array(ts), np.array(thetas), int(solver.nfev), evals=np.array(evals), failed=True)
+        ts.append(float(solver.t))
+        thetas.append(np.array(solver.y, dtype=float))
+        evals.append(int(solver.nfev))
+        done = _stopped(stop, thetas[-1])
+    return StepRecord(np.array(ts), np.array(thetas), int(solver.nfev), evals=np.array(evals))
 
 
-def euler_local_error(grad: Fn, hess: Fn, theta: object, lr: float) -> float:
-    """Leading-order local error of one Euler (gradient-descent) step, ½γ²‖∇²L(θ)∇L(θ)‖.
+CONTROLLERS: dict[str, tuple[float, float, float]] = {
+    "I": (1.0, 0.0, 0.0),
+    "PI": (0.7, -0.4, 0.0),
+    "H211b": (0.25, 0.25, 0.25),
+}
+"""Step-size controllers in Söderlind's form, gains ``(kβ₁, kβ₂, α₂)`` (see :func:`controller_factor`).
+
+``"I"`` is the elementary (integral) controller h ← h·(tol/err)^{1/k};
+``"PI"`` is Gustafsson's PI controller PI.3.4 (integral gain 0.3/k,
+proportional gain 0.4/k); ``"H211b"`` is Söderlind's low-pass digital filter
+H211b with b = 4.
+"""
+
+
+def controller_factor(
+    err: float,
+    err_prev: float,
+    ratio_prev: float,
+    tol: float,
+    order: int,
+    gains: tuple[float, float, float],
+) -> float:
+    """The step ratio h_{n+1}/h_n that a digital step-size controller asks for (before safety and limits).
 
     Parameters
     ----------
-    grad, hess : callable
-        ∇L (shape ``(d,)``) and ∇²L (shape ``(d, d)``).
-    theta : array_like, shape (d,)
-        The point.
-    lr : float
-        The step γ ≥ 0.
-
-    Returns
-    -------
-    float
-
-    Notes
-    -----
-    Along the flow θ̈ = ∇²L ∇L, so θ(γ) − (θ − γ∇L) = ½γ²∇²L∇L + O(γ³).
-    Derived in chapter 1.
-    """
-    grad, hess = _callable("grad", grad), _callable("hess", hess)
-    theta = check_array("theta", theta, ndim=1, nonempty=True)
-    lr = check_scalar("lr", lr, low=0.0)
-    d = theta.shape[0]
-    acc = check_returned("hess", hess(theta), shape=(d, d)) @ check_returned("grad", grad(theta), shape=(d,))
-    return 0.5 * lr * lr * float(np.linalg.norm(acc))
-
-
-def euler_error_lr(grad: Fn, hess: Fn, theta: object, tol: float) -> float:
-    """The Euler step whose leading-order local error equals ``tol``: √(2 tol / ‖∇²L ∇L‖).
-
-    Parameters
-    ----------
-    grad, hess : callable
-        ∇L and ∇²L.
-    theta : array_like, shape (d,)
-        The point.
+    err, err_prev : float
+        The error estimates of the current and of the previous accepted step, > 0.
+    ratio_prev : float
+        The previous step ratio h_n/h_{n−1}, > 0.
     tol : float
-        Local error allowed per step, > 0.
+        The tolerance, > 0.
+    order : int
+        k, the power of h in the error estimate (2 for the Euler/Heun pair), ≥ 1.
+    gains : (float, float, float)
+        ``(kβ₁, kβ₂, α₂)`` as in :data:`CONTROLLERS`.
 
     Returns
     -------
     float
-        ``inf`` where ∇²L∇L = 0.
 
     Notes
     -----
-    Inverts :func:`euler_local_error`. Derived in chapter 1.
+    Söderlind's two-step filter (Söderlind 2003) is
+
+    .. math::
+
+        \\frac{h_{n+1}}{h_n} = \\Bigl(\\frac{\\mathrm{tol}}{e_n}\\Bigr)^{\\beta_1}
+        \\Bigl(\\frac{\\mathrm{tol}}{e_{n-1}}\\Bigr)^{\\beta_2}
+        \\Bigl(\\frac{h_n}{h_{n-1}}\\Bigr)^{-\\alpha_2},
+
+    with the β's given as multiples of 1/k.  In logarithms it is a linear
+    filter of the error sequence: (1, 0, 0) integrates log(tol/e) (the I
+    controller), (0.7, −0.4, 0) adds a proportional term (Gustafsson's PI),
+    and equal β's with α₂ > 0 low-pass filter it.  Derived in chapter 1.
     """
+    err = check_scalar("err", err, low=0.0, low_inclusive=False)
+    err_prev = check_scalar("err_prev", err_prev, low=0.0, low_inclusive=False)
+    ratio_prev = check_scalar("ratio_prev", ratio_prev, low=0.0, low_inclusive=False)
     tol = check_scalar("tol", tol, low=0.0, low_inclusive=False)
-    unit = euler_local_error(grad, hess, theta, 1.0)
-    return np.inf if unit == 0.0 else float(np.sqrt(tol / unit))
+    order = check_int("order", order, low=1)
+    return _factor(err, err_prev, ratio_prev, tol, order, _gains(gains, "gains"))
+
+
+def _factor(err: float, err_prev: float, ratio_prev: float, tol: float, order: int,
+            gains: tuple[float, float, float]) -> float:
+    b1, b2, a2 = gains
+    return float((tol / err) ** (b1 / order) * (tol / err_prev) ** (b2 / order) * ratio_prev ** (-a2))
+
+
+def _gains(controller: object, name: str = "controller") -> tuple[float, float, float]:
+    if isinstance(controller, str):
+        if controller not in CONTROLLERS:
+            raise ValueError(f"{name} must be one of {tuple(CONTROLLERS)} or a tuple of three gains, "
+                             f"got {controller!r}")
+        return CONTROLLERS[controller]
+    if not (isinstance(controller, tuple) and len(controller) == 3):
+        raise TypeError(f"{name} must be a name or a tuple (k*beta1, k*beta2, alpha2)")
+    g = tuple(check_scalar(f"{name}[{i}]", c) for i, c in enumerate(controller))
+    return g  # type: ignore[return-value]
+
+
+def _stopped(stop: Callable[[np.ndarray], object] | None, theta: np.ndarray) -> bool:
+    if stop is None:
+        return False
+    out = stop(theta)
+    if not isinstance(out, (bool, np.bool_)):
+        raise TypeError(f"stop must return a bool, got {type(out).__name__}")
+    return bool(out)
 
 
 def heun_euler_descent(
@@ -183,6 +279,9 @@ def heun_euler_descent(
     lr0: float = 1e-3,
     safety: float = 0.9,
     max_factor: float = 5.0,
+    controller: str | tuple[float, float, float] = "I",
+    max_evals: int | None = None,
+    stop: Callable[[np.ndarray], bool] | None = None,
 ) -> StepRecord:
     """Gradient descent whose step is set by the embedded Heun–Euler local-error estimate.
 
@@ -202,11 +301,21 @@ def heun_euler_descent(
         Safety factor in (0, 1] of the step controller.
     max_factor : float, optional
         Largest growth of the step from one try to the next, > 1.
+    controller : str or (float, float, float), optional
+        ``"I"`` (default), ``"PI"``, ``"H211b"`` or gains ``(kβ₁, kβ₂, α₂)``
+        (see :data:`CONTROLLERS` and :func:`controller_factor`).
+    max_evals : int, optional
+        Stop once this many gradients have been evaluated (≥ 1).
+    stop : callable, optional
+        ``stop(theta)`` is called at every accepted point; the run ends when it
+        returns ``True`` (e.g. when a target loss is reached).
 
     Returns
     -------
     StepRecord
-        Accepted points and flow times; ``rejected`` counts rejected tries.
+        Accepted points and flow times; ``rejected`` counts rejected tries,
+        ``errors`` holds the error estimate of every accepted step and
+        ``evals`` the gradients evaluated up to every accepted point.
 
     Raises
     ------
@@ -219,11 +328,14 @@ def heun_euler_descent(
     -----
     A trial step θ̃ = θ − h g is Euler (gradient descent); Heun's method
     θ − (h/2)(g + ∇L(θ̃)) is second order, so their difference
-    err = (h/2)‖∇L(θ̃) − g‖ estimates Euler's local error. The step is
-    accepted when err ≤ tol; either way the next trial is
-    h·min(max_factor, safety·√(tol/err)) (the exponent ½ because the error is
-    O(h²)). Euler's point is kept, so the iterates are gradient-descent
-    iterates with an error-controlled learning rate. Derived in chapter 1.
+    err = (h/2)‖∇L(θ̃) − g‖ estimates Euler's local error (to leading
+    order: on a quadratic it *is* the leading term ½h²‖Hg‖, which exceeds
+    the true error).  A step is accepted when err ≤ tol; the next trial is
+    h·safety·:func:`controller_factor` with k = 2 after an accepted step and
+    h·safety·√(tol/err) after a rejected one, and the change is limited to
+    [0.1, max_factor].  Euler's point is kept, so the iterates are
+    gradient-descent iterates with an error-controlled learning rate, and
+    each try costs one gradient.  Derived in chapter 1.
     """
     grad = _callable("grad", grad)
     theta = check_array("theta0", theta0, ndim=1, nonempty=True).copy()
@@ -232,119 +344,43 @@ def heun_euler_descent(
     h = check_scalar("lr0", lr0, low=0.0, low_inclusive=False)
     safety = check_scalar("safety", safety, low=0.0, high=1.0, low_inclusive=False)
     max_factor = check_scalar("max_factor", max_factor, low=1.0, low_inclusive=False)
-    ts, thetas = [0.0], [theta.copy()]
-    nfev, rejected, t = 0, 0, 0.0
+    gains = _gains(controller)
+    max_evals = None if max_evals is None else check_int("max_evals", max_evals, low=1)
+    if stop is not None:
+        stop = _callable("stop", stop)
+    ts, thetas, errors, evals = [0.0], [theta.copy()], [], [1]
+    rejected, t = 0, 0.0
+    err_prev, ratio_prev = tol, 1.0
     g = check_returned("grad", grad(theta), shape=theta.shape, at=theta)
-    nfev += 1
-    nonfinite = False
-    while len(ts) <= num_steps:
+    nfev = 1
+    done = _stopped(stop, theta)
+    while not done and len(ts) <= num_steps and (max_evals is None or nfev < max_evals):
         trial = theta - h * g
         with np.errstate(over="ignore", invalid="ignore"):
             g_trial = check_returned("grad", grad(trial), shape=theta.shape, finite=False)
             nfev += 1
-            err = 0.5 * h * float(np.linalg.norm(g_trial - g))
-        nonfinite = not math.isfinite(err)  # a non-finite trial gradient: reject and shrink the step
-        factor = 0.1 if nonfinite else max_factor if err == 0.0 else min(max_factor, safety * np.sqrt(tol / err))
-        if err <= tol and np.all(np.isfinite(trial)):
+            diff = g_trial - g
+            err = 0.5 * h * math.sqrt(float(diff @ diff))
+        if err <= tol and math.isfinite(err) and all_finite(trial):
             t += h
             theta, g = trial, g_trial
             ts.append(t)
             thetas.append(theta.copy())
+            errors.append(err)
+            evals.append(nfev)
+            e = max(err, 1e-300)
+            factor = max_factor if err == 0.0 else min(
+                max_factor, max(0.1, safety * _factor(e, err_prev, ratio_prev, tol, 2, gains)))
+            err_prev, ratio_prev = e, factor
+            done = _stopped(stop, theta)
         else:
             rejected += 1
+            nonfinite = not math.isfinite(err)   # a non-finite trial gradient: reject, shrink tenfold
             if rejected > 100 * (num_steps + 1):
                 if nonfinite:
                     raise ValueError(f"grad keeps returning non-finite values near theta={theta} "
                                      "however small the step")
                 raise ValueError("the step controller keeps rejecting: raise tol")  # pragma: no cover
-        h *= max(factor, 0.1)
-    return StepRecord(np.array(ts), np.array(thetas), nfev, rejected)
-
-
-def rk_stability_polynomial(A: object, b: object) -> np.ndarray:
-    """Coefficients (constant first) of the stability function of an explicit Runge–Kutta method.
-
-    Parameters
-    ----------
-    A : array_like, shape (s, s)
-        The Butcher matrix; must be strictly lower triangular (explicit method).
-    b : array_like, shape (s,)
-        The weights of the propagated solution.
-
-    Returns
-    -------
-    numpy.ndarray, shape (s + 1,)
-        c_0, …, c_s with R(z) = Σ c_k z^k, the factor by which one step
-        multiplies the solution of y′ = λy when z = hλ.
-
-    Notes
-    -----
-    R(z) = 1 + z bᵀ(I − zA)⁻¹𝟙 = 1 + Σ_{k≥0} z^{k+1} bᵀA^k𝟙, a finite sum
-    because A is nilpotent. Euler (A = [0], b = [1]) gives R(z) = 1 + z.
-    Derived in chapter 1.
-    """
-    A = check_array("A", A, ndim=2, nonempty=True)
-    s = A.shape[0]
-    if A.shape != (s, s) or np.any(np.triu(A) != 0):
-        raise ValueError("A must be a square, strictly lower-triangular matrix (an explicit method)")
-    b = check_array("b", b, shape=(s,))
-    coeffs = np.zeros(s + 1)
-    coeffs[0] = 1.0
-    v = np.ones(s)
-    for k in range(s):
-        coeffs[k + 1] = b @ v
-        v = A @ v
-    return coeffs
-
-
-def real_stability_boundary(method: str | tuple[object, object] = "RK45") -> float:
-    """Length x* of the negative real interval [−x*, 0] on which abs(R(z)) ≤ 1.
-
-    Parameters
-    ----------
-    method : {"Euler", "RK23", "RK45"} or (A, b)
-        A named method (scipy's tableaux for ``"RK23"`` and ``"RK45"``) or a
-        Butcher pair as in :func:`rk_stability_polynomial`.
-
-    Returns
-    -------
-    float
-        x* such that, on L(θ) = ½λθ², the method is stable for steps
-        h ≤ x*/λ; 2 for Euler (gradient descent).
-
-    Notes
-    -----
-    Found by scanning R on [−10, 0] and refining the first crossing of
-    abs(R) = 1 by bisection. Derived in chapter 1.
-    """
-    if isinstance(method, str):
-        if method == "Euler":
-            A, b = np.zeros((1, 1)), np.ones(1)
-        elif method in ("RK23", "RK45"):
-            from scipy.integrate import RK23, RK45
-
-            cls = RK45 if method == "RK45" else RK23
-            b = np.asarray(cls.B, dtype=float)
-            A = np.zeros((b.size, b.size))
-            A[:, : cls.A.shape[1]] = cls.A  # scipy stores A without its last (zero) column
-        else:
-            raise ValueError(f"method must be 'Euler', 'RK23', 'RK45' or a pair (A, b), got {method!r}")
-    else:
-        try:
-            A, b = method
-        except (TypeError, ValueError):
-            raise TypeError("method must be a name or a pair (A, b)") from None
-    poly = np.polynomial.Polynomial(rk_stability_polynomial(A, b))
-    xs = np.linspace(0.0, 10.0, 100_001)
-    bad = np.nonzero(np.abs(poly(-xs)) > 1.0 + 1e-12)[0]
-    bad = bad[xs[bad] > 1e-3]
-    if bad.size == 0:  # pragma: no cover - explicit methods have bounded stability regions
-        return float("inf")
-    lo, hi = xs[bad[0] - 1], xs[bad[0]]
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if abs(poly(-mid)) > 1.0:
-            hi = mid
-        else:
-            lo = mid
-    return float(lo)
+            factor = 0.1 if nonfinite else max(0.1, min(max_factor, safety * np.sqrt(tol / err)))
+        h *= factor
+    return StepRecord(np.array(ts), np.array(thetas), nfev, rejected, np.array(errors), np.array(evals))

@@ -281,6 +281,13 @@ LR3 = [0.1, 0.2, 0.3]
 XY_FIELD = lambda: [-x, -y + x]  # noqa: E731
 
 
+def ledger():
+    """A claims ledger for the method entries."""
+    from lrtheory.claims import ClaimsLedger
+
+    return ClaimsLedger(2)
+
+
 def raw_grad(th: Any) -> np.ndarray:
     """The gradient of quad() as a user would write it: no checks of its own."""
     return np.asarray(th) * np.array([2.0, 1.0]) - np.array([1.0, 0.0])
@@ -368,13 +375,13 @@ EXAMPLES: dict[str, Example] = {
     "batched.train_seeds": ex(lambda: dict(make_model=logreg, make_optimizer=sgd, lr=0.1, data=split(),
                                            seeds=[0, 1], epochs=1, batch_size=6,
                                            loss_fn=_cross_entropy(), schedule=lambda t: 1.0,
-                                           elementwise=True, divergence_factor=10.0)),
+                                           elementwise=True, divergence_factor=10.0, l2=0.01)),
     "batched.classifier_run": ex(lambda: dict(kind="logreg", make_optimizer=sgd, data=split(), epochs=1,
-                                              batch_size=6, hidden=4)),
+                                              batch_size=6, hidden=4, init="zeros")),
     "batched.train_seeds_reference": ex(lambda: dict(make_model=logreg, make_optimizer=sgd, lr=0.1, data=split(),
                                                      seeds=[0, 1], epochs=1, batch_size=6,
                                                      loss_fn=_cross_entropy(), schedule=lambda t: 1.0,
-                                                     divergence_factor=10.0)),
+                                                     divergence_factor=10.0, l2=0.01)),
     # fmt
     "fmt.fmt_number": ex(lambda: dict(x=0.5, digits=3)),
     "fmt.fmt_latex": ex(lambda: dict(x=0.5, digits=3)),
@@ -387,6 +394,8 @@ EXAMPLES: dict[str, Example] = {
     "datasets.ArraySplit": ex(lambda: arrays()[0], free_text=("name",)),
     "datasets.TensorSplit": ex(tensors, free_text=("name",)),
     "datasets.load_arrays": ex(lambda: dict(name="iris", test_size=0.25, seed=0, standardize=True, val_size=0.2)),
+    "datasets.random_orthogonal": ex(lambda: dict(d=3, seed=0)),
+    "datasets.rotate_features": ex(lambda: dict(split=split(), Q=np.eye(4)[[1, 0, 3, 2]])),
     "datasets.load_dataset": ex(lambda: dict(name="iris", test_size=0.25, seed=0, standardize=True, val_size=0.2,
                                              device="cpu", dtype=torch.float64)),
     # problems
@@ -408,6 +417,7 @@ EXAMPLES: dict[str, Example] = {
     "flows.gd_iterates": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], lr=0.1, num_steps=3,
                                          stop_if_diverged=True)),
     "flows.step_times": ex(lambda: dict(lrs=[0.1, 0.2])),
+    "flows.distance_to_path": ex(lambda: dict(points=[[0.5, 0.2]], path=[[0.0, 0.0], [1.0, 0.0]])),
     # plotting
     "plotting.subplots": ex(lambda: dict(nrows=1, ncols=1, width=3.0, height=2.0)),
     "plotting.color": ex(lambda: dict(i=0)),
@@ -433,16 +443,61 @@ EXAMPLES: dict[str, Example] = {
                                                             batch_size=2)),
     # odecontrol
     "odecontrol.rk45_steps": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], t_final=1.0, rtol=1e-3,
-                                             atol=1e-6, method="RK45")),
-    "odecontrol.euler_local_error": ex(lambda: dict(grad=raw_grad, hess=raw_hess, theta=[1.0, 0.5], lr=0.1)),
-    "odecontrol.euler_error_lr": ex(lambda: dict(grad=raw_grad, hess=raw_hess, theta=[1.0, 0.5], tol=1e-3)),
+                                             atol=1e-6, method="RK45", max_evals=500,
+                                             stop=lambda th: bool(th[0] < 0.0), on_failure="raise")),
+    "odecontrol.controller_factor": ex(lambda: dict(err=0.5, err_prev=0.4, ratio_prev=1.1, tol=1.0, order=2,
+                                                    gains="PI")),
+    "localerror.euler_local_error": ex(lambda: dict(grad=raw_grad, hess=raw_hess, theta=[1.0, 0.5], lr=0.1)),
+    "localerror.euler_error_lr": ex(lambda: dict(grad=raw_grad, hess=raw_hess, theta=[1.0, 0.5], tol=1e-3)),
     "odecontrol.heun_euler_descent": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], tol=1e-3, num_steps=3,
-                                                     lr0=1e-3, safety=0.9, max_factor=5.0)),
-    "odecontrol.rk_stability_polynomial": ex(lambda: dict(A=[[0.0, 0.0], [1.0, 0.0]], b=[0.5, 0.5])),
-    "odecontrol.real_stability_boundary": ex(lambda: dict(method="RK23")),
+                                                     lr0=1e-3, safety=0.9, max_factor=5.0, controller="PI",
+                                                     max_evals=100, stop=lambda th: bool(th[0] < 0.0))),
+    # steploop
+    "steploop.rk_stability_polynomial": ex(lambda: dict(A=[[0.0, 0.0], [1.0, 0.0]], b=[0.5, 0.5])),
+    "steploop.real_stability_boundary": ex(lambda: dict(method="RK23")),
+    "steploop.edge_loop_matrix": ex(lambda: dict(controller="PI", alpha=None, kappa=2.0, order=2)),
+    "steploop.loop_modes": ex(lambda: dict(matrix=[[0.5, 0.1], [0.0, 0.3]])),
+    "steploop.measured_modes": ex(lambda: dict(sequence=list(0.9 ** np.arange(20) * np.cos(np.arange(20))),
+                                               order=2)),
+    # solvercost
+    "localerror.quadratic_flow_map": ex(lambda: dict(A=[[2.0, 0.0], [0.0, 1.0]], b=[1.0, 0.0])),
+    "localerror.numerical_flow_map": ex(lambda: dict(grad=raw_grad, rtol=1e-8, atol=1e-10)),
+    "localerror.true_local_errors": ex(lambda: dict(flow=lambda th, h: np.asarray(th) * 0.9,
+                                                    theta=[[1.0, 0.5], [0.9, 0.45]], h=[0.1])),
+    "solvercost.descent_gaps": ex(lambda: dict(problem=quad(), theta0=[0.0, 0.5], method="gd", lrs=[0.1, 0.2],
+                                               num_steps=5, alpha=0.9, eps=1e-8)),
+    "solvercost.controller_run": ex(lambda: dict(problem=quad(), theta0=[0.0, 0.5], method="heun_euler_PI",
+                                                 tol=1e-3, targets=[1e-2], max_evals=200)),
+    "solvercost.evals_to_targets": ex(lambda: dict(evals=[0, 1, 2], gaps=[1.0, 0.5, 0.01], targets=[0.1])),
+    "solvercost.target_costs": ex(lambda: dict(problem=quad(), theta0=[0.0, 0.5], method="gd", values=[0.1],
+                                               targets=[1e-2], max_evals=50, alpha=0.9, eps=1e-8)),
+    "solvercost.best_costs": ex(lambda: dict(cost_fn=lambda v: np.abs(np.log10(np.asarray(v)))[:, None] + 1.0,
+                                             grid=grid(), max_extensions=1, extend_by=2)),
+    # rmsflow
+    "rmsflow.rmsprop_clock_iterates": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], lr=0.1, alpha=0.9,
+                                                      num_steps=3, coordinate=True, eps=1e-8, G0=[1.0, 1.0])),
+    "rmsflow.coupled_flow": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], tau=0.5, s_eval=[0.0, 0.1, 0.2],
+                                            coordinate=True, eps=1e-8, G0=[1.0, 1.0])),
+    "rmsflow.quasi_static_flow": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], s_eval=[0.0, 0.1],
+                                                 coordinate=False, eps=1e-8)),
+    "rmsflow.adagrad_iterates": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], lr=0.1, num_steps=3,
+                                                coordinate=False, b0=0.1)),
+    "rmsflow.adam_iterates": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], lr=0.1, num_steps=3, beta1=0.9,
+                                             beta2=0.99, eps=1e-8, coordinate=True, bias_correction=True)),
+    "rmsflow.momentum_edge": ex(lambda: dict(beta1=0.9)),
+    # regimes
+    "regimes.regime_map": ex(lambda: dict(grad=raw_grad, theta0=[1.0, 0.5], lrs=[0.1], one_minus_alpha=[0.5],
+                                          s_final=0.2, lam_max=2.0, tol=0.05, eps=1e-8)),
+    # claims
+    "claims.ClaimsLedger": ex(lambda: dict(expected=2)),
+    "claims.ClaimsLedger.record": ex(lambda: dict(self=ledger(), key="C1", claim="a claim", where="here",
+                                                  verdict="holds", evidence="a check"),
+                                     free_text=("key", "claim", "where", "evidence")),
     # sweeps
     "sweeps.make_classifier": ex(lambda: dict(kind="mlp", num_features=4, num_classes=3, hidden=5, seed=0,
-                                              device="cpu", dtype=torch.float64)),
+                                              device="cpu", dtype=torch.float64, init="default")),
+    "sweeps.logreg_optimum": ex(lambda: dict(X=split().X_train.double().numpy(), y=split().y_train.numpy(),
+                                             num_classes=3, l2=0.1, gtol=1e-10)),
     "sweeps.train_classifier": ex(lambda: (lambda m: dict(model=m, optimizer=sgd(m.parameters()), data=split(),
                                                           epochs=1, batch_size=6, seed=0))(logreg())),
     "sweeps.lr_sweep": ex(lambda: dict(kind="logreg", make_optimizer=sgd, lrs=[0.1], data=split(), epochs=1,
@@ -777,6 +832,8 @@ SKIP: dict[str, str] = {
         "curvature.SharpnessResult", "curvature.TrainResult", "metalr.TrainHistory", "ssl_data.DigitImages",
         "ssl.TrainHistory", "reproduce.Headline", "interactive.SliderFigure", "metalr_long.LongRun",
         "stepsize_grid.GridResult", "stepsize_study.RuleStudy", "stepsize_study.BaselineResult",
+        "solvercost.BestCosts", "rmsflow.ClockRun", "regimes.RegimeMap", "sweeps.LogregOptimum",
+        "claims.Claim",
         "lane_dynamics.LaneRun", "lane_dynamics.LaneSharpness", "trajectory.TrajectoryTest",
         "trajectory.SharpnessTrack", "penalties.SgdDrift",
         "convex_sgd.SGDRuns", "schedule_runs.BoundCheck", "schedule_runs.ScheduleStudy",
@@ -823,6 +880,12 @@ ALLOW: dict[tuple[str, str, str], str] = {
     **{(f"curvature.{k}", "loss", "wrong-shape"): "a one-element loss is a scalar (torch's autograd takes it)"
        for k in ("flat_grad", "hessian_vector_product", "sharpness", "gradient_norm_sq", "egr_penalty")},
     ("flows.step_times", "lrs", "empty"): "no steps: the flow time is t_0 = 0 only",
+    **_nonfinite("solvercost.evals_to_targets", "gaps", "a non-finite gap (a blown-up run) never counts as reached "
+                 "(documented)"),
+    ("solvercost.evals_to_targets", "gaps", "wrong-shape"): "a 2-d array holds several runs, one per column "
+                                                            "(documented)",
+    ("odecontrol.rk45_steps", "t_final", "inf"): "an infinite horizon is valid when max_evals or stop ends the run "
+                                                 "(documented)",
     ("constrained.project_nonnegative", "x", "empty"): _VECTORISED,
     ("constrained.project_nonnegative", "x", "wrong-shape"): _VECTORISED,
     ("constrained.project_simplex", "x", "wrong-shape"): _VECTORISED,

@@ -167,3 +167,60 @@ def test_classifier_run_is_train_seeds_of_the_book_classifier(data64):
     assert out["diverged"].tolist() == [False, False]
     with pytest.raises(ValueError, match="kind must be one of"):
         batched.classifier_run("cnn", make_opt, data64, epochs=1, batch_size=8)
+
+
+@pytest.mark.parametrize("name", ["sgd-momentum", "rmsprop-scalar"])
+def test_l2_penalty_batched_equals_the_loop_and_the_objective(data64, name):
+    make_opt, lr = OPTS[name]
+    kw = dict(seeds=(1, 5), epochs=2, batch_size=16, l2=0.03)
+    a = batched.train_seeds(_mlp(data64), make_opt, lr, data64, **kw)
+    b = batched.train_seeds_reference(_mlp(data64), make_opt, lr, data64, **kw)
+    np.testing.assert_allclose(a.history, b.history, rtol=1e-11, atol=1e-13)
+    for k in b.metrics:
+        np.testing.assert_allclose(a.metrics[k], b.metrics[k], rtol=1e-11, atol=1e-13)
+    # the objective at the start is the data loss plus (l2/2)|theta|^2 of the initial model
+    m = _mlp(data64)(1)
+    with torch.no_grad():
+        want = float(torch.nn.functional.cross_entropy(m(data64.X_train), data64.y_train)
+                     + 0.015 * sum((p * p).sum() for p in m.parameters()))
+    assert a.history[0, 0] == pytest.approx(want, rel=1e-12)
+    assert np.all(a.metrics["train_objective"] > a.metrics["train_loss"])
+    with pytest.raises(ValueError, match="l2"):
+        batched.train_seeds(_mlp(data64), make_opt, lr, data64, seeds=(1,), epochs=1, batch_size=8, l2=-1.0)
+
+
+def test_logreg_optimum_is_stationary_and_below_every_run(data64):
+    opt = sweeps.logreg_optimum(data64.X_train, data64.y_train, data64.num_classes, 0.01)
+    W = torch.tensor(opt.weight, requires_grad=True)
+    b = torch.tensor(opt.bias, requires_grad=True)
+    f = torch.nn.functional.cross_entropy(data64.X_train @ W.T + b, data64.y_train) \
+        + 0.005 * ((W * W).sum() + (b * b).sum())
+    f.backward()
+    assert float(f.detach()) == pytest.approx(opt.value, rel=1e-12)
+    assert float(torch.cat([W.grad.ravel(), b.grad]).norm()) < 1e-6
+    run = batched.classifier_run("logreg", lambda p, lr: torch.optim.SGD(p, lr=lr), data64, epochs=30,
+                                 batch_size=len(data64.y_train), init="zeros", l2=0.01)(0.5, (0, 1))
+    assert np.all(run["train_objective"] >= opt.value - 1e-12)
+    assert np.all(run["train_objective"] - opt.value < 0.05)
+    with pytest.raises(ValueError, match="l2"):
+        sweeps.logreg_optimum(data64.X_train, data64.y_train, data64.num_classes, 0.0)
+    with pytest.raises(ValueError, match="y must"):
+        sweeps.logreg_optimum(data64.X_train, data64.y_train[:-1], data64.num_classes, 0.01)
+
+
+def test_rotation_commutes_with_sgd_and_scalar_rmsprop_not_with_per_coordinate(data64):
+    from lrtheory.datasets import random_orthogonal, rotate_features
+
+    Q = random_orthogonal(data64.num_features, 3)
+    rot = rotate_features(data64, Q)
+    np.testing.assert_allclose(rot.X_train.norm(dim=1).numpy(), data64.X_train.norm(dim=1).numpy(), rtol=1e-12)
+    kw = dict(epochs=2, batch_size=16, init="zeros", l2=0.01)
+    for make_opt, lr, same in ((lambda p, lr: torch.optim.SGD(p, lr=lr), 0.1, True),
+                               (lambda p, lr: RMSpropScalar(p, lr=lr), 0.05, True),
+                               (lambda p, lr: RMSpropCoordinate(p, lr=lr), 0.01, False)):
+        a = batched.classifier_run("logreg", make_opt, data64, **kw)(lr, (0, 1))
+        r = batched.classifier_run("logreg", make_opt, rot, **kw)(lr, (0, 1))
+        close = np.allclose(a["train_objective"], r["train_objective"], rtol=1e-10)
+        assert close == same
+    with pytest.raises(ValueError, match="init='zeros'"):
+        sweeps.make_classifier("mlp", 4, 3, seed=0, init="zeros")

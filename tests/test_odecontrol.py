@@ -105,3 +105,82 @@ def test_stability_boundaries_named():
         odecontrol.real_stability_boundary("Radau")
     with pytest.raises(ValueError, match="A must"):
         odecontrol.rk_stability_polynomial(np.ones((2, 2)), np.ones(2))
+
+
+def test_rk45_steps_are_solve_ivps_steps_and_count_evaluations():
+    from scipy.integrate import solve_ivp
+
+    p = rosenbrock()
+    rec = odecontrol.rk45_steps(p.grad, [-1.0, 1.0], 2.0, rtol=1e-5, atol=1e-8)
+    sol = solve_ivp(lambda _t, y: -p.grad(y), (0.0, 2.0), [-1.0, 1.0], rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(rec.t, sol.t, rtol=0, atol=0)
+    assert rec.nfev == sol.nfev and rec.evals[-1] == sol.nfev
+    assert np.all(np.diff(rec.evals)[1:] % 6 == 0)   # Dormand-Prince: 6 new evaluations per try (FSAL)
+    # stopping at a target loss, with an infinite horizon
+    L0 = p.loss(np.array([-1.0, 1.0]))
+    stopped = odecontrol.rk45_steps(p.grad, [-1.0, 1.0], np.inf, rtol=1e-5, atol=1e-8,
+                                    stop=lambda th: p.loss(th) < 0.5 * L0)
+    assert p.loss(stopped.theta[-1]) < 0.5 * L0 <= p.loss(stopped.theta[-2])
+    capped = odecontrol.rk45_steps(p.grad, [-1.0, 1.0], np.inf, max_evals=40)
+    assert capped.evals[-2] < 40 <= capped.nfev
+    with pytest.raises(ValueError, match="t_final"):
+        odecontrol.rk45_steps(p.grad, [-1.0, 1.0], np.inf)
+
+
+def test_controller_factor_closed_forms():
+    assert odecontrol.controller_factor(0.25, 1.0, 1.0, 1.0, 2, "I") == pytest.approx(2.0)
+    # Gustafsson's PI: (tol/e)^{0.3/k} (e_prev/e)^{0.4/k}
+    e, ep = 0.3, 0.7
+    want = (1.0 / e) ** (0.3 / 2) * (ep / e) ** (0.4 / 2)
+    assert odecontrol.controller_factor(e, ep, 1.3, 1.0, 2, "PI") == pytest.approx(want, rel=1e-12)
+    # H211b: (tol/e)^{1/8} (tol/e_prev)^{1/8} (ratio)^{-1/4}
+    want = (1 / e) ** 0.125 * (1 / ep) ** 0.125 * 1.3 ** -0.25
+    assert odecontrol.controller_factor(e, ep, 1.3, 1.0, 2, "H211b") == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="gains"):
+        odecontrol.controller_factor(e, ep, 1.0, 1.0, 2, "PID")
+    with pytest.raises(TypeError, match="gains"):
+        odecontrol.controller_factor(e, ep, 1.0, 1.0, 2, (1.0, 0.0))
+    with pytest.raises(ValueError, match="gains"):
+        odecontrol.controller_factor(e, ep, 1.0, 1.0, 2, (1.0, float("nan"), 0.0))
+    with pytest.raises(TypeError, match="stop must return a bool"):
+        odecontrol.heun_euler_descent(np.sin, [1.0], 1e-3, 3, stop=lambda th: None)
+    with pytest.raises(ValueError, match="err"):
+        odecontrol.controller_factor(0.0, ep, 1.0, 1.0, 2, "I")
+
+
+def test_heun_euler_controllers_at_the_edge_follow_the_linear_loop():
+    """Oracle: the linearised loop of lrtheory.steploop (eigenvalues) against the nonlinear runs."""
+    from lrtheory import steploop
+
+    c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+    R = np.array([[c, -s], [s, c]])
+    lam = 50.0
+    p = quadratic(R @ np.diag([1.0, lam]) @ R.T)
+    rec_i = odecontrol.heun_euler_descent(p.grad, [0.9, 0.7], 1e-3, 400, controller="I")
+    rec_pi = odecontrol.heun_euler_descent(p.grad, [0.9, 0.7], 1e-3, 400, controller="PI")
+    u_i, u_pi = np.log(rec_i.h * lam / 2), np.log(rec_pi.h * lam / 2)
+    rho, period = steploop.measured_modes(u_i[150:250], 2)
+    assert rho == pytest.approx(1.0, abs=0.01) and period == pytest.approx(6.0, abs=0.05)
+    assert steploop.loop_modes(steploop.edge_loop_matrix("I")) == pytest.approx((1.0, 6.0), abs=1e-9)
+    assert np.abs(u_pi[-100:]).max() < 1e-9 < np.abs(u_i[-100:]).max()       # PI settles on the edge
+    assert steploop.loop_modes(steploop.edge_loop_matrix("PI"))[0] < 0.8
+    # every accepted step: Euler with the recorded error estimate below tol, one gradient per try
+    for rec in (rec_i, rec_pi):
+        assert np.all(rec.errors <= 1e-3) and rec.errors.shape == rec.h.shape
+        assert rec.evals[0] == 1 and rec.evals[-1] == rec.nfev == len(rec.h) + rec.rejected + 1
+        np.testing.assert_allclose(rec.theta[1:], rec.theta[:-1] - rec.h[:, None] * p.grad(rec.theta[:-1]),
+                                   rtol=1e-12, atol=1e-14)
+
+
+def test_heun_euler_stop_and_max_evals():
+    p = rosenbrock()
+    L0 = p.loss(np.array([-1.0, 1.0]))
+    rec = odecontrol.heun_euler_descent(p.grad, [-1.0, 1.0], 1e-4, 10**6, controller="PI",
+                                        stop=lambda th: p.loss(th) < 1e-2 * L0)
+    assert p.loss(rec.theta[-1]) < 1e-2 * L0 <= p.loss(rec.theta[-2])
+    capped = odecontrol.heun_euler_descent(p.grad, [-1.0, 1.0], 1e-4, 10**6, max_evals=50)
+    assert capped.nfev == 50
+    with pytest.raises(ValueError, match="max_evals"):
+        odecontrol.heun_euler_descent(p.grad, [-1.0, 1.0], 1e-4, 3, max_evals=0)
+    with pytest.raises(TypeError, match="stop"):
+        odecontrol.heun_euler_descent(p.grad, [-1.0, 1.0], 1e-4, 3, stop=1)
