@@ -10,7 +10,7 @@ name=$(basename "$chapter" .md)
 out=${2:-/tmp/lrtheory-chapter-$name}
 rm -rf "$out"
 mkdir -p "$out/chapters"
-cp "$root/_config.yml" "$root/intro.md" "$root/references.bib" "$root/bibliography.md" "$out/"
+cp "$root/_config.yml" "$root/intro.md" "$root/references.bib" "$root/bibliography.md" "$root/reading_guide.md" "$out/"
 cp -r "$root/_ext" "$root/api" "$out/"
 for d in _static docs; do [ -d "$root/$d" ] && cp -r "$root/$d" "$out/"; done
 cp "$root/$chapter" "$out/chapters/"
@@ -23,6 +23,9 @@ cp "$root/$chapter" "$out/chapters/"
   echo "    numbered: true"
   echo "    chapters:"
   echo "      - file: chapters/$name"
+  echo "  - caption: Using the book"
+  echo "    chapters:"
+  echo "      - file: reading_guide"
   echo "  - caption: Reference"
   echo "    chapters:"
   echo "      - file: api/index"
