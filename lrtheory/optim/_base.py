@@ -340,6 +340,29 @@ class BookOptimizer(torch.optim.Optimizer):
             states.append(state)
         return states
 
+    def _scratch(self, params: list[torch.Tensor]) -> list[torch.Tensor]:
+        """One persistent parameter-sized buffer per parameter, for the fast path's intermediates.
+
+        On the CPU a model-sized temporary made at every step costs more than its
+        bytes (large blocks go back to the operating system and come back as fresh,
+        zeroed pages), so the fast paths write intermediates into these buffers
+        instead.  They are not optimiser state: not in ``state_dict``, contents
+        meaningless between steps; ``foreach=False`` never makes them.
+        """
+        store: dict[torch.Tensor, torch.Tensor] = self.__dict__.setdefault("_scratch_buffers", {})
+        out = []
+        for p in params:
+            b = store.get(p)
+            if b is None or b.shape != p.shape or b.dtype != p.dtype or b.device != p.device:
+                b = store[p] = torch.empty_like(p, memory_format=torch.preserve_format)
+            out.append(b)
+        return out
+
+    @staticmethod
+    def _on_cpu(params: list[torch.Tensor]) -> bool:
+        """Whether the fast path should use persistent buffers (the CPU) or temporaries (CUDA's caching allocator)."""
+        return all(p.device.type == "cpu" for p in params)
+
     @staticmethod
     def _use_foreach(group: dict[str, Any], params: list[torch.Tensor]) -> bool:
         foreach = group.get("foreach")
