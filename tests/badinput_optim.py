@@ -61,6 +61,8 @@ def entries(ex: Callable[..., Any]) -> dict[str, Any]:
                                             direction="adam", momentum=0.9, betas=(0.9, 0.999), eps=1e-8,
                                             signal="gradient", init_nu=1.0, nu_min=0.1, nu_max=10.0,
                                             foreach=True)),
+        "optim.traffic.traffic_bytes_per_element": ex(lambda: dict(name="EGD", itemsize=4, path="fast",
+                                                                  nonfinite="skip")),
         "optim.HypergradientSGD": ex(lambda: dict(params=_theta(), lr=0.01, hyper_lr=1e-4, foreach=True)),
         "optim.EGGainScale": ex(lambda: dict(params=_theta(), lr=0.01, momentum=0.9, gain_lr=0.01, scale_lr=0.01,
                                              grad_avg=0.9, gain_min=0.1, gain_max=10.0, scale_min=1e-3,
