@@ -17,6 +17,8 @@ from typing import Any, Iterable
 
 import torch
 
+from .._validation import check_bool
+from . import _compiled
 from ._base import BookOptimizer, check_hparam
 
 __all__ = ["EGD", "NormalizedEGD", "eg_update", "eg_update_foreach", "normalized_eg_update",
@@ -176,6 +178,10 @@ class EGD(BookOptimizer):
         Learning rate η ≥ 0 (default 0.1).
     foreach : bool or None, optional
         ``True``/``None``: multi-tensor path; ``False``: per-tensor loop.
+    compile : bool, optional
+        Run the multi-tensor path as one ``torch.compile``-d function (fused
+        passes; 10–70 s of compilation at the first step). Default ``False``;
+        see :mod:`lrtheory.optim._compiled`.
 
     Notes
     -----
@@ -188,9 +194,10 @@ class EGD(BookOptimizer):
 
     elementwise = True
 
-    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None) -> None:
+    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None,
+                 compile: bool = False) -> None:
         lr = check_hparam("lr", lr)
-        super().__init__(params, {"lr": lr, "foreach": foreach})
+        super().__init__(params, {"lr": lr, "foreach": foreach, "compile": check_bool("compile", compile)})
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group after checking that its parameters are non-negative."""
@@ -202,7 +209,9 @@ class EGD(BookOptimizer):
 
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
         lr = group["lr"]
-        if foreach:
+        if foreach and group.get("compile"):
+            _compiled.compiled(_compiled.eg_fused)(params, grads, _compiled.hyper(lr, params[0]))
+        elif foreach:
             eg_update_foreach(params, grads, lr, self._scratch(params) if self._on_cpu(params) else None)
         else:
             for p, g in zip(params, grads):
@@ -228,6 +237,10 @@ class NormalizedEGD(BookOptimizer):
         Learning rate η ≥ 0 (default 0.1).
     foreach : bool or None, optional
         ``True``/``None``: multi-tensor path; ``False``: per-tensor loop.
+    compile : bool, optional
+        Run the multi-tensor path as one ``torch.compile``-d function (fused
+        passes; 10–70 s of compilation at the first step). Default ``False``;
+        see :mod:`lrtheory.optim._compiled`.
 
     Notes
     -----
@@ -236,9 +249,10 @@ class NormalizedEGD(BookOptimizer):
     the simplex. Derived in chapter 4.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None) -> None:
+    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None,
+                 compile: bool = False) -> None:
         lr = check_hparam("lr", lr)
-        super().__init__(params, {"lr": lr, "foreach": foreach})
+        super().__init__(params, {"lr": lr, "foreach": foreach, "compile": check_bool("compile", compile)})
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group after checking that each tensor is non-negative with a positive sum."""
@@ -250,7 +264,9 @@ class NormalizedEGD(BookOptimizer):
 
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
         lr = group["lr"]
-        if foreach:
+        if foreach and group.get("compile"):
+            _compiled.compiled(_compiled.normalized_eg_fused)(params, grads, _compiled.hyper(lr, params[0]))
+        elif foreach:
             normalized_eg_update_foreach(params, grads, lr, self._scratch(params) if self._on_cpu(params) else None)
         else:
             for p, g in zip(params, grads):
