@@ -138,9 +138,9 @@ def normalized_eg_update_foreach(params: list[torch.Tensor], grads: list[torch.T
 
     Notes
     -----
-    The direct form reads g for its minimum, writes g − min g into the buffer,
-    scales and exponentiates it in place, multiplies by θ, sums, and writes the
-    quotient into θ. Both forms equal θ ⊙ e^{−ηg} / Σ θ ⊙ e^{−ηg}. Chapter 4.
+    The direct form reads g for its minimum, writes −η(g − min g) into the
+    buffer in one pass, exponentiates it in place, multiplies by θ, sums, and
+    writes the buffer times 1/Σ into θ. Both forms equal θ ⊙ e^{−ηg} / Σ θ ⊙ e^{−ηg}. Chapter 4.
     """
     if scratch is None:
         mins = torch._foreach_max(torch._foreach_neg(grads))  # −min g
@@ -154,10 +154,11 @@ def normalized_eg_update_foreach(params: list[torch.Tensor], grads: list[torch.T
         torch._foreach_copy_(params, expo)
         return
     for p, g, b in zip(params, grads, scratch):
-        torch.sub(g, g.min(), out=b).mul_(-lr).exp_().mul_(p)
+        shift = (g.min() * lr).to(b.dtype)  # η min g, so that −η(g − min g) ≤ 0
+        torch.add(shift, g, alpha=-lr, out=b).exp_().mul_(p)  # one pass for the exponent
         mass = b.sum()
         if bool(mass >= _tiny_mass(b.dtype)):
-            torch.div(b, mass, out=p)
+            torch.mul(b, mass.reciprocal(), out=p)  # a product is cheaper than a quotient
         else:  # the mass underflowed (θ = [0, 1], η = 1000, g = [0, 1]): log space
             p.copy_(normalized_eg_update(p, g, lr))
 

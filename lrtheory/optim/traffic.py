@@ -32,8 +32,8 @@ RMSpropCoordinate      (3, 2)       G ·= α (1, 1); G += (1−α) g² (2, 1); �
                                     (1, 1) + (1, 1); θ −= lr g/b (3, 1): (8, 5)
 AdaGradNorm            (3, 1)       ‖g‖ (1, 0) first; θ −= s g (2, 1): (3, 1)
 EGD                    (2, 1)       −η g→b (1, 1); exp (1, 1); θ ·= b (2, 1): (4, 3)
-NormalizedEGD          (4, 1)       min g (1, 0); g − min→b (1, 1); ·(−η) (1, 1);
-                                    exp (1, 1); ·θ (2, 1); Σ (1, 0); b/Σ→θ (1, 1): (8, 5)
+NormalizedEGD          (4, 1)       min g (1, 0); −η(g − min)→b (1, 1); exp (1, 1);
+                                    ·θ (2, 1); Σ (1, 0); b·(1/Σ)→θ (1, 1): (7, 4)
 EGStepSize             (4, 3)       u ·= g (2, 1); ·γ (1, 1); exp (1, 1); ν ·= u (2, 1);
                                     θ −= η ν g (3, 1); u ← g (1, 1): (10, 6)
 HypergradientSGD       (4, 2)       ⟨u, g⟩ (2, 0) first; θ −= α g (2, 1); u ← g (1, 1): (5, 2)
@@ -88,7 +88,7 @@ FAST_PATH: dict[str, tuple[int, int]] = {
     "RMSpropCoordinate": (8, 5),
     "AdaGradNorm": (3, 1),
     "EGD": (4, 3),
-    "NormalizedEGD": (8, 5),
+    "NormalizedEGD": (7, 4),
     "EGStepSize": (10, 6),
     "HypergradientSGD": (5, 2),
     "EGGainScale": (22, 12),
