@@ -114,6 +114,8 @@ _SUBMODULES = (
     "ssl_eval",
     "ssl_stacked",
     "ssl_train",
+    "ssl_study",
+    "ssl_modes",
     "optim",
     "bench",
     "bench_results",

@@ -190,6 +190,12 @@ def _images():
     return torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(1))
 
 
+def digit_split():
+    from lrtheory.ssl_data import load_digit_images
+
+    return load_digit_images(device="cpu", val_size=0.15)
+
+
 def stacked():
     from lrtheory.ssl_stacked import StackedSimSiam
 
@@ -691,8 +697,18 @@ EXAMPLES: dict[str, Example] = {
     "ssl_toy.collapses": ex(lambda: dict(system="removed", phi0=[0.5, 1.5], theta0=[1.0, 0.5])),
     "ssl_toy.collapse_map": ex(lambda: dict(system="full", phi_grid=[0.5, 1.5], theta_grid=[0.1, 1.0])),
     "ssl_toy.gd_outcome": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3, tol=1e-3)),
+    # ssl_modes (chapter 5)
+    "ssl_modes.mode_flow": ex(lambda: dict(state=[0.5, 0.5], alpha_p=1.0, eta=0.0, sigma2=0.0, tau=1.0)),
+    "ssl_modes.mode_fixed_points": ex(lambda: dict(alpha_p=1.0, eta=0.05, sigma2=0.0, tau=1.0)),
+    "ssl_modes.integrate_modes": ex(lambda: dict(state0=[0.5, 0.5], t_end=1.0, dt=0.1, alpha_p=1.0, eta=0.0,
+                                                 sigma2=0.0, tau=1.0)),
+    "ssl_modes.mode_outcome": ex(lambda: dict(state0=[0.5, 0.5], t_end=1.0, alpha_p=1.0, eta=0.05, sigma2=0.0,
+                                              tau=1.0, dt=0.1)),
+    "ssl_study.variant_runner": ex(lambda: dict(data=digit_split(), model={}, train={}, num_steps=1, keep={})),
+    "ssl_study.offdiag_share": ex(lambda: dict(m=np.eye(3) + 0.1)),
+    "ssl_study.eigen_alignment": ex(lambda: dict(w=torch.eye(4), z=torch.randn(6, 4), k=2)),
     # ssl_data
-    "ssl_data.load_digit_images": ex(lambda: dict(seed=0, device="cpu", dtype=torch.float64)),
+    "ssl_data.load_digit_images": ex(lambda: dict(seed=0, device="cpu", dtype=torch.float64, val_size=0.0)),
     "ssl_data.augment": ex(lambda: dict(images=images(4), generator=generator(), max_shift=1, min_crop_area=0.6,
                                         noise_std=0.1)),
     "ssl_data.augmentation_mean": ex(lambda: dict(images=images(4), generator=generator(), num_samples=2)),
