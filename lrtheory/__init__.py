@@ -55,6 +55,7 @@ ssl_toy_gd       gradient descent on the toy, the exact drift of its invariants 
 ssl_modes        Tian-Chen-Ganguli eigenmode dynamics of linear SimSiam (chapter 5)
 ssl_data         torch augmentations for 8x8 digits (chapter 5)
 ssl              a small SimSiam with its ablation switches (chapter 5)
+ssl_loop         the single-seed SimSiam training loop (chapter 5)
 ssl_eval         k-NN, linear probe, effective rank of features (chapter 5)
 ssl_stacked      many seeds of the small SimSiam as one stacked model (chapter 5)
 ssl_train        training and scoring stacked SimSiam seeds, DirectPred (chapter 5)
@@ -117,6 +118,7 @@ _SUBMODULES = (
     "ssl_toy_gd",
     "ssl_data",
     "ssl",
+    "ssl_loop",
     "ssl_eval",
     "ssl_stacked",
     "ssl_train",
