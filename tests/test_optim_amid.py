@@ -173,3 +173,12 @@ def test_direction_cosine_is_the_eps_normalised_inner_product():
     assert float(got) == pytest.approx(want, rel=1e-12) and -1 <= float(got) <= 1
     assert float(direction_cosine(torch.tensor(g), torch.zeros(5, 3, dtype=DT))) == 0.0
     assert float(direction_cosine(torch.tensor(g), torch.tensor(2 * g))) == pytest.approx(1.0)
+
+
+def test_direction_cosine_refuses_bad_input():
+    with pytest.raises(TypeError, match="grad"):
+        direction_cosine(None, torch.zeros(2))
+    with pytest.raises(TypeError, match="buf"):
+        direction_cosine(torch.zeros(2), [0.0, 0.0])
+    with pytest.raises(ValueError, match="shape"):
+        direction_cosine(torch.zeros(2), torch.zeros(3))

@@ -114,11 +114,23 @@ def direction_cosine(grad: torch.Tensor, buf: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor
 
+    Raises
+    ------
+    TypeError
+        If ``grad`` or ``buf`` is not a tensor.
+    ValueError
+        If their shapes differ.
+
     Notes
     -----
     The reference implementation's normalisation: ε keeps the zero buffer of
     the first step harmless (the signal is then exactly zero). Chapter 4.
     """
+    for name, x in (("grad", grad), ("buf", buf)):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if grad.shape != buf.shape:
+        raise ValueError(f"grad and buf must have the same shape, got {tuple(grad.shape)} and {tuple(buf.shape)}")
     g, m = grad.reshape(-1), buf.reshape(-1)
     return torch.dot(g, m) / ((torch.linalg.vector_norm(g) + COSINE_EPS)
                               * (torch.linalg.vector_norm(m) + COSINE_EPS))
