@@ -115,6 +115,9 @@ _SUBMODULES = (
     "optim",
     "bench",
     "bench_results",
+    "bench_model",
+    "bench_stream",
+    "bench_batched",
     "reproduce",
     "claims",
 )

@@ -216,7 +216,7 @@ def stepped_optimizer():
 def bench_result():
     from lrtheory.bench import run_benchmark
 
-    return run_benchmark(["1000"], ["torch.SGD"], repeats=1, warmup=0, device="cpu")
+    return run_benchmark(["1000"], ["torch.SGD"], repeats=1, warmup=0, device="cpu", threads=[1])
 
 
 @functools.cache
@@ -749,13 +749,18 @@ EXAMPLES: dict[str, Example] = {
     "bench.traffic_bytes_per_param": ex(lambda: dict(optimizer=stepped_optimizer(), name="SignDescent"),
                                         free_text=("name",)),
     "bench.time_calls": ex(lambda: dict(fn=lambda: None, warmup=1, repeats=2, sync=lambda: None)),
-    "bench.copy_bandwidth": ex(lambda: dict(num_params=100, device=torch.device("cpu"), warmup=1, repeats=2)),
+    "bench_stream.stream_kernel": ex(lambda: dict(name="triad", a=torch.ones(8), b=torch.ones(8))),
+    "bench_stream.stream_bandwidth": ex(lambda: dict(num_params=100, device=torch.device("cpu"), threads=[1],
+                                                     repeats=2, warmup=1)),
     "bench.run_benchmark": ex(lambda: dict(sizes=["1000"], optimizers=["torch.SGD"], repeats=1, warmup=0,
-                                           device="cpu", seed=0, preliminary=False, note="n", nonfinite="skip"),
+                                           device="cpu", seed=0, preliminary=False, note="n", nonfinite="skip",
+                                           threads=[1]),
                               free_text=("note",)),
     "bench.evaluate_targets": ex(lambda: dict(result=bench_result())),
     "bench.format_table": ex(lambda: dict(result=bench_result())),
     "bench.validate_results": ex(lambda: dict(result=bench_result())),
+    "bench_batched.batched_benchmark": ex(lambda: dict(num_seeds=2, threads=[1], epochs=1, batch_size=256, hidden=4,
+                                                       repeats=1, optimizer="sgd", lr=0.1)),
     "bench.results_path": ex(lambda: dict(device="cpu", directory="benchmarks"), free_text=("directory",)),
     "bench.find_results": ex(lambda: dict(device="cpu", start="."), free_text=("start",)),
     "bench.load_results": ex(lambda: dict(path=bench_file()), free_text=("path",)),
@@ -823,6 +828,8 @@ SKIP: dict[str, str] = {
                 "(tests/test_optim_contract.py, issue 19's optimizer half), which owns lrtheory/optim/"),
     "bench.main": ("the command-line entry point: argparse reports bad arguments on the command line "
                    "(usage message, exit status 2); its values reach run_benchmark, which is fuzzed"),
+    "bench_batched.main": ("the command-line entry point: argparse reports bad arguments on the command line "
+                           "(usage message, exit status 2); its values reach batched_benchmark, which is fuzzed"),
     "ssl.SimSiam.encode": "a torch module's forward pass: no checks on the hot path (train_ssl and embed check)",
     "ssl.SimSiam.forward": "a torch module's forward pass: no checks on the hot path (train_ssl and embed check)",
     **{k: _RECORD for k in (
