@@ -65,12 +65,17 @@ def normalized_eg_update(theta: torch.Tensor, grad: torch.Tensor, lr: float) -> 
 
     Notes
     -----
-    The exponent is shifted by its maximum, −η(g − min g), which leaves the
-    normalised result unchanged and keeps the exponential ≤ 1 (no overflow).
+    Computed in log space: z = log θ − η(g − min g), then w = exp(z − max z)
+    and w / Σw (log-sum-exp). The shift leaves the normalised result
+    unchanged, keeps every exponential ≤ 1 (no overflow) and makes the largest
+    one exactly 1, so Σw ≥ 1: the mass cannot underflow to 0/0 even when every
+    θ_i exp(−η g_i) does (θ = [0, 1], η = 1000, g = [0, 1] gives [0, 1]).
+    Entries with θ_i = 0 have z_i = −∞ and stay 0.
     The step is mirror descent with the negative entropy: it minimises
     η⟨g, w⟩ + KL(w ‖ θ) over the simplex. Derived in chapter 4.
     """
-    w = theta * torch.exp(-lr * (grad - grad.min()))
+    z = torch.log(theta).sub_(grad - grad.min(), alpha=lr)
+    w = torch.exp(z - z.max())
     return w / w.sum()
 
 
@@ -170,9 +175,10 @@ class NormalizedEGD(BookOptimizer):
             mins = torch._foreach_max(torch._foreach_neg(grads))  # −min g
             expo = torch._foreach_add(grads, mins)  # g − min g ≥ 0
             torch._foreach_mul_(expo, -lr)
+            torch._foreach_add_(expo, torch._foreach_log(params))  # z = log θ − η(g − min g)
+            torch._foreach_sub_(expo, torch._foreach_max(expo))  # z − max z ≤ 0, the max exactly 0
             torch._foreach_exp_(expo)
-            torch._foreach_mul_(expo, params)
-            sums = torch._foreach_norm(expo, 1)  # entries are ≥ 0: the 1-norm is the sum
+            sums = torch._foreach_norm(expo, 1)  # entries are ≥ 0: the 1-norm is the sum (≥ 1)
             torch._foreach_div_(expo, sums)
             torch._foreach_copy_(params, expo)
         else:
