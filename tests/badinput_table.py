@@ -45,6 +45,8 @@ import numpy as np
 import sympy as sp
 import torch
 
+import badinput_optim
+
 
 @dataclass
 class Example:
@@ -788,6 +790,8 @@ EXAMPLES: dict[str, Example] = {
     "reproduce.make_headline": ex(lambda: dict(key="ch1-headline-x", value=1.5, claim="A claim.", fmt=".3f"),
                                   free_text=("claim",)),
     "reproduce.parse_headline_key": ex(lambda: dict(key="ch1-headline-x")),
+    # optim (entries in tests/badinput_optim.py)
+    **badinput_optim.entries(ex),
 }
 
 
@@ -842,8 +846,7 @@ _RECORD = ("a result record: the library builds it from arguments it has already
            "constructor is not an entry point of the API (read its fields, do not build it)")
 
 SKIP: dict[str, str] = {
-    "optim.*": ("the torch optimisers and their helpers are covered by the optimizer contract suite "
-                "(tests/test_optim_contract.py, issue 19's optimizer half), which owns lrtheory/optim/"),
+    **badinput_optim.SKIP,  # the optimisers' abstract base and pure kernels (reasons there)
     "bench.main": ("the command-line entry point: argparse reports bad arguments on the command line "
                    "(usage message, exit status 2); its values reach run_benchmark, which is fuzzed"),
     "ssl.SimSiam.encode": "a torch module's forward pass: no checks on the hot path (train_ssl and embed check)",
@@ -880,6 +883,7 @@ _FORMATS = "formats non-finite values as NaN, ∞, −∞ (documented)"
 _COSINE = "the cosine of a non-finite vector is NaN (documented; a diverged step)"
 
 ALLOW: dict[tuple[str, str, str], str] = {
+    **badinput_optim.ALLOW,
     **_nonfinite("protocol.diverged", "losses", _DIVERGED_LOSS),
     ("protocol.diverged", "losses", "wrong-shape"): "a 2-d array holds several runs, one per row (documented)",
     ("protocol.verdict", "a", "nan"): "NaN marks a diverged seed: the verdict is 'undecided' (documented)",

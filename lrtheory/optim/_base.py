@@ -117,6 +117,12 @@ def check_hparam(
     ValueError
         If ``value`` is NaN, infinite or out of range: ``"Invalid lr: -1.0 (must be >= 0.0)"``.
     """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"check_hparam: name must be a non-empty str, got {name!r}")
+    low, high = _check_bound("low", low), _check_bound("high", high)
+    for flag, given in (("low_inclusive", low_inclusive), ("high_inclusive", high_inclusive)):
+        if not isinstance(given, (bool, np.bool_)):
+            raise TypeError(f"check_hparam: {flag} must be a bool, got {given!r}")
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
             raise TypeError(f"Invalid {name}: a tensor hyperparameter must have one element")
@@ -131,6 +137,29 @@ def check_hparam(
     if high is not None and (value > high or (value == high and not high_inclusive)):
         raise ValueError(f"Invalid {name}: {value} (must be {'<=' if high_inclusive else '<'} {high})")
     return value
+
+
+def _check_bound(which: str, bound: Any) -> float | None:
+    """A bound of :func:`check_hparam`: ``None`` or a real number that is not NaN (±inf allowed)."""
+    if bound is None:
+        return None
+    if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, numbers.Real):
+        raise TypeError(f"check_hparam: {which} must be a real number or None, got {bound!r}")
+    if math.isnan(bound):
+        raise ValueError(f"check_hparam: {which} must not be NaN")
+    return float(bound)
+
+
+def _check_params_argument(params: Any) -> Any:
+    """``params`` as torch.optim takes it, refused with an error naming ``params`` where torch's would not."""
+    if isinstance(params, torch.Tensor):
+        return params  # torch's own TypeError names params
+    if params is None or isinstance(params, (str, bytes, dict)) or not isinstance(params, Iterable):
+        raise TypeError(f"params must be an iterable of tensors or of parameter-group dicts, got {params!r}")
+    params = list(params)
+    if not params:
+        raise ValueError("params is empty: the optimiser got no parameters")
+    return params
 
 
 class BookOptimizer(torch.optim.Optimizer):
@@ -176,7 +205,7 @@ class BookOptimizer(torch.optim.Optimizer):
         defaults.setdefault("nonfinite", "skip")
         check_foreach(defaults["foreach"])
         check_nonfinite_policy(defaults["nonfinite"])
-        super().__init__(params, defaults)
+        super().__init__(_check_params_argument(params), defaults)
         self.skipped_groups: list[int] = []
 
     # -- parameter groups -------------------------------------------------------------------
@@ -194,8 +223,8 @@ class BookOptimizer(torch.optim.Optimizer):
         TypeError, ValueError
             If a hyperparameter of the group is invalid (the message names the
             group and the hyperparameter, as the constructor's check would), or
-            a parameter is not a real floating-point tensor (naming ``params``).
-            Nothing is added then.
+            a parameter is not a real floating-point tensor with finite entries
+            (naming ``params``). Nothing is added then.
         """
         index = len(self.param_groups)
         if isinstance(param_group, dict):
@@ -203,7 +232,7 @@ class BookOptimizer(torch.optim.Optimizer):
         super().add_param_group(param_group)
         try:
             self._check_group_params(self.param_groups[-1]["params"], index)
-        except TypeError:
+        except (TypeError, ValueError):
             self.param_groups.pop()
             raise
 
@@ -228,12 +257,16 @@ class BookOptimizer(torch.optim.Optimizer):
                 group[k] = probe.defaults[k]
 
     def _check_group_params(self, params: list[torch.Tensor], index: int) -> None:
+        """Real floating-point tensors with finite entries (one read of each, once, when added)."""
         for i, p in enumerate(params):
             if not p.is_floating_point():
                 kind = "complex" if p.is_complex() else "not floating-point"
                 raise TypeError(
                     f"{type(self).__name__}: params[{i}] of param group {index} has dtype {p.dtype} ({kind}); "
                     "the book's optimisers take real floating-point parameters only")
+            if p.device.type != "meta" and p.numel() and not bool(torch.isfinite(p.detach()).all()):
+                raise ValueError(f"{type(self).__name__}: params[{i}] of param group {index} has NaN or "
+                                 "infinite entries; an optimiser cannot start from them")
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state dict like :meth:`torch.optim.Optimizer.load_state_dict`.
@@ -247,7 +280,15 @@ class BookOptimizer(torch.optim.Optimizer):
         ----------
         state_dict : dict
             As returned by :meth:`state_dict`.
+
+        Raises
+        ------
+        TypeError
+            If ``state_dict`` is not such a dict.
         """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise TypeError(f"state_dict must be a dict with keys 'state' and 'param_groups' (as returned by "
+                            f"state_dict()), got {type(state_dict).__name__}")
         saved_ids = [i for g in state_dict["param_groups"] for i in g["params"]]
         own = [p for g in self.param_groups for p in g["params"]]
         keep = {}
@@ -298,6 +339,29 @@ class BookOptimizer(torch.optim.Optimizer):
                 state.update(self._init_state(p, group))
             states.append(state)
         return states
+
+    def _scratch(self, params: list[torch.Tensor]) -> list[torch.Tensor]:
+        """One persistent parameter-sized buffer per parameter, for the fast path's intermediates.
+
+        On the CPU a model-sized temporary made at every step costs more than its
+        bytes (large blocks go back to the operating system and come back as fresh,
+        zeroed pages), so the fast paths write intermediates into these buffers
+        instead.  They are not optimiser state: not in ``state_dict``, contents
+        meaningless between steps; ``foreach=False`` never makes them.
+        """
+        store: dict[torch.Tensor, torch.Tensor] = self.__dict__.setdefault("_scratch_buffers", {})
+        out = []
+        for p in params:
+            b = store.get(p)
+            if b is None or b.shape != p.shape or b.dtype != p.dtype or b.device != p.device:
+                b = store[p] = torch.empty_like(p, memory_format=torch.preserve_format)
+            out.append(b)
+        return out
+
+    @staticmethod
+    def _on_cpu(params: list[torch.Tensor]) -> bool:
+        """Whether the fast path should use persistent buffers (the CPU) or temporaries (CUDA's caching allocator)."""
+        return all(p.device.type == "cpu" for p in params)
 
     @staticmethod
     def _use_foreach(group: dict[str, Any], params: list[torch.Tensor]) -> bool:

@@ -45,9 +45,21 @@ def sign_descent_update(param: torch.Tensor, grad: torch.Tensor, lr: float) -> N
     param.add_(torch.sign(grad), alpha=-lr)
 
 
-def sign_descent_update_foreach(params: list[torch.Tensor], grads: list[torch.Tensor], lr: float) -> None:
-    """Multi-tensor :func:`sign_descent_update`."""
-    torch._foreach_add_(params, torch._foreach_sign(grads), alpha=-lr)
+def sign_descent_update_foreach(params: list[torch.Tensor], grads: list[torch.Tensor], lr: float,
+                                scratch: list[torch.Tensor] | None = None) -> None:
+    """Multi-tensor :func:`sign_descent_update`; ``scratch``: buffers like ``params`` for sign(g).
+
+    Two passes: sign(g) into the buffers (read g, write the buffer), then one
+    multi-tensor θ ← θ − lr·buffer; without ``scratch`` the signs go to fresh
+    temporaries (the right choice on CUDA, whose allocator caches them).
+    """
+    if scratch is None:
+        signs = torch._foreach_sign(grads)
+    else:
+        for g, b in zip(grads, scratch):
+            torch.sign(g, out=b)
+        signs = scratch
+    torch._foreach_add_(params, signs, alpha=-lr)
 
 
 def _denominator(square_avg: torch.Tensor, eps: float, eps_inside: bool) -> torch.Tensor:
@@ -90,11 +102,25 @@ def rmsprop_coordinate_update_foreach(
     alpha: float,
     eps: float,
     eps_inside: bool,
+    scratch: list[torch.Tensor] | None = None,
 ) -> None:
-    """Multi-tensor :func:`rmsprop_coordinate_update`."""
+    """Multi-tensor :func:`rmsprop_coordinate_update`; ``scratch``: buffers like ``params`` for the denominator.
+
+    Passes: G ← αG (read and write G), G ← G + (1−α)g⊙g (read G and g, write G),
+    the denominator into the buffers (two in-place passes), θ ← θ − lr g/den
+    (read θ, g and den, write θ). Without ``scratch`` the denominator is a fresh
+    temporary (the right choice on CUDA, whose allocator caches it).
+    """
     torch._foreach_mul_(square_avgs, alpha)
     torch._foreach_addcmul_(square_avgs, grads, grads, value=1.0 - alpha)
-    if eps_inside:
+    if scratch is not None:
+        for a, d in zip(square_avgs, scratch):
+            if eps_inside:
+                torch.add(a, eps, out=d).sqrt_()
+            else:
+                torch.sqrt(a, out=d).add_(eps)
+        den = scratch
+    elif eps_inside:
         den = torch._foreach_add(square_avgs, eps)
         torch._foreach_sqrt_(den)
     else:
@@ -162,7 +188,8 @@ class SignDescent(BookOptimizer):
         for s in states:
             s["step"] += 1
         if foreach:
-            sign_descent_update_foreach(params, grads, group["lr"])
+            scratch = self._scratch(params) if self._on_cpu(params) else None
+            sign_descent_update_foreach(params, grads, group["lr"], scratch)
         else:
             for p, g in zip(params, grads):
                 sign_descent_update(p, g, group["lr"])
@@ -237,7 +264,8 @@ class RMSpropCoordinate(BookOptimizer):
         avgs = [s["square_avg"] for s in states]
         args = (group["lr"], group["alpha"], group["eps"], group["eps_inside"])
         if foreach:
-            rmsprop_coordinate_update_foreach(params, grads, avgs, *args)
+            scratch = self._scratch(params) if self._on_cpu(params) else None
+            rmsprop_coordinate_update_foreach(params, grads, avgs, *args, scratch=scratch)
         else:
             for p, g, a in zip(params, grads, avgs):
                 rmsprop_coordinate_update(p, g, a, *args)

@@ -188,7 +188,7 @@ class EGStepSize(BookOptimizer):
         eps = check_hparam("eps", eps)
         init_nu = check_hparam("init_nu", init_nu, low_inclusive=False)
         nu_min = check_hparam("nu_min", nu_min)
-        if nu_max != math.inf:
+        if not (isinstance(nu_max, float) and nu_max == math.inf):  # inf (the default): no upper clamp
             nu_max = check_hparam("nu_max", nu_max)
         if not nu_max > nu_min:
             raise ValueError(f"Invalid nu_max: {nu_max} (must be a number > nu_min={nu_min})")
