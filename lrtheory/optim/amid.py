@@ -34,7 +34,7 @@ from typing import Any, Iterable
 
 import torch
 
-from ._base import BookOptimizer, check_hparam
+from ._base import BookOptimizer, check_hparam, wide_dtype
 
 __all__ = ["EGGainScale", "gain_update", "scale_update", "direction_cosine"]
 
@@ -131,7 +131,9 @@ def direction_cosine(grad: torch.Tensor, buf: torch.Tensor) -> torch.Tensor:
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if grad.shape != buf.shape:
         raise ValueError(f"grad and buf must have the same shape, got {tuple(grad.shape)} and {tuple(buf.shape)}")
-    g, m = grad.reshape(-1), buf.reshape(-1)
+    # in float32 or wider: a half-precision dot product of a large tensor overflows
+    wide = torch.promote_types(grad.dtype, torch.float32)
+    g, m = grad.reshape(-1).to(wide), buf.reshape(-1).to(wide)
     return torch.dot(g, m) / ((torch.linalg.vector_norm(g) + COSINE_EPS)
                               * (torch.linalg.vector_norm(m) + COSINE_EPS))
 
@@ -216,11 +218,14 @@ class EGGainScale(BookOptimizer):
         )
         super().__init__(params, defaults)
 
+    wide_state = ("scale",)
+
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
             "step": 0,
             "gain": torch.ones_like(p, memory_format=torch.preserve_format),
-            "scale": torch.ones((), dtype=p.dtype, device=p.device),
+            # a learned scalar: float32 or wider, so that it still moves in half precision
+            "scale": torch.ones((), dtype=wide_dtype(p.dtype), device=p.device),
             "momentum_buffer": torch.zeros_like(p, memory_format=torch.preserve_format),
             "grad_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
         }
@@ -235,7 +240,7 @@ class EGGainScale(BookOptimizer):
             s["step"] += 1
             # 1. each tensor's scale, from its gradient against its previous buffer
             sig = direction_cosine(g, s["momentum_buffer"]) if group["normalized_scale"] else torch.dot(
-                g.reshape(-1), s["momentum_buffer"].reshape(-1))
+                g.reshape(-1).to(s["scale"].dtype), s["momentum_buffer"].reshape(-1).to(s["scale"].dtype))
             s["scale"] = scale_update(s["scale"], sig, group["scale_lr"], group["scale_min"], group["scale_max"])
             if group["sign_gains"]:
                 signals.append(torch.sign(s["grad_avg"]))
