@@ -112,6 +112,8 @@ _SUBMODULES = (
     "ssl_data",
     "ssl",
     "ssl_eval",
+    "ssl_stacked",
+    "ssl_train",
     "optim",
     "bench",
     "bench_results",

@@ -49,8 +49,8 @@ __all__ = [
     "train_ssl",
 ]
 
-PREDICTOR_MODES: tuple[str, ...] = ("learned", "none", "fixed")
-"""Predictor switches: trained MLP, identity, frozen random MLP."""
+PREDICTOR_MODES: tuple[str, ...] = ("learned", "none", "fixed", "linear")
+"""Predictor switches: trained MLP, identity, frozen random MLP, trained linear map W_p."""
 
 OBJECTIVES: tuple[str, ...] = ("simsiam", "mean_target")
 """Training objectives accepted by :func:`train_ssl`."""
@@ -70,10 +70,14 @@ class SimSiam(nn.Module):
         Size d of the projector's output z (and of the prediction p).
     pred_hidden_dim : int, optional
         Bottleneck width of the predictor MLP (the paper uses d/4).
-    predictor : {"learned", "none", "fixed"}, optional
+    predictor : {"learned", "none", "fixed", "linear"}, optional
         ``"learned"``: a trained MLP; ``"none"``: p = z; ``"fixed"``: the MLP
         keeps its random initial weights (its parameters have
-        ``requires_grad=False``).
+        ``requires_grad=False``); ``"linear"``: p = W_p z, a trained d×d
+        matrix without bias (Tian, Chen & Ganguli's linear predictor).
+    projector_bn : bool, optional
+        End the projector with batch normalisation (default ``True``, as in
+        SimSiam); ``False`` leaves the projector a plain linear layer.
 
     Notes
     -----
@@ -84,7 +88,7 @@ class SimSiam(nn.Module):
     """
 
     def __init__(self, in_dim: int = 64, hidden_dim: int = 128, out_dim: int = 64,
-                 pred_hidden_dim: int = 16, predictor: str = "learned") -> None:
+                 pred_hidden_dim: int = 16, predictor: str = "learned", projector_bn: bool = True) -> None:
         super().__init__()
         in_dim = check_int("in_dim", in_dim, low=1)
         hidden_dim = check_int("hidden_dim", hidden_dim, low=1)
@@ -97,10 +101,14 @@ class SimSiam(nn.Module):
             nn.Linear(in_dim, hidden_dim), nn.BatchNorm1d(hidden_dim), nn.ReLU(),
             nn.Linear(hidden_dim, hidden_dim), nn.BatchNorm1d(hidden_dim), nn.ReLU(),
         )
-        self.projector = nn.Sequential(nn.Linear(hidden_dim, out_dim), nn.BatchNorm1d(out_dim))
+        self.projector_bn = check_bool("projector_bn", projector_bn)
+        self.projector = nn.Sequential(nn.Linear(hidden_dim, out_dim),
+                                       nn.BatchNorm1d(out_dim) if self.projector_bn else nn.Identity())
         self.predictor: nn.Module
         if self.predictor_mode == "none":
             self.predictor = nn.Identity()
+        elif self.predictor_mode == "linear":
+            self.predictor = nn.Sequential(nn.Linear(out_dim, out_dim, bias=False))
         else:
             self.predictor = nn.Sequential(
                 nn.Linear(out_dim, pred_hidden_dim), nn.BatchNorm1d(pred_hidden_dim), nn.ReLU(),

@@ -45,6 +45,8 @@ import numpy as np
 import sympy as sp
 import torch
 
+import badinput_optim
+
 
 @dataclass
 class Example:
@@ -188,6 +190,12 @@ def simsiam():
 @functools.cache
 def _images():
     return torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+
+
+def stacked():
+    from lrtheory.ssl_stacked import StackedSimSiam
+
+    return StackedSimSiam([0, 1], hidden_dim=8, out_dim=4, pred_hidden_dim=2)
 
 
 def images(n: int = 8):
@@ -692,7 +700,8 @@ EXAMPLES: dict[str, Example] = {
     "ssl_data.augmentation_mean": ex(lambda: dict(images=images(4), generator=generator(), num_samples=2)),
     "ssl_data.shift_reference": ex(lambda: dict(images=images(4), dy=1, dx=0)),
     # ssl
-    "ssl.SimSiam": ex(lambda: dict(in_dim=64, hidden_dim=8, out_dim=4, pred_hidden_dim=2, predictor="learned")),
+    "ssl.SimSiam": ex(lambda: dict(in_dim=64, hidden_dim=8, out_dim=4, pred_hidden_dim=2, predictor="learned",
+                                   projector_bn=True)),
     "ssl.negative_cosine": ex(lambda: dict(p=torch.randn(4, 3), z=torch.randn(4, 3), stop_gradient=True)),
     "ssl.simsiam_loss": ex(lambda: dict(model=simsiam(), x1=images(4), x2=images(4).flip(0), stop_gradient=True)),
     "ssl.mean_target_loss": ex(lambda: dict(model=simsiam(), x_view=images(4), x_mean=images(4).flip(0),
@@ -711,6 +720,22 @@ EXAMPLES: dict[str, Example] = {
                                                       train_y=torch.tensor([0, 1, 2, 0, 1, 2]),
                                                       test_x=torch.randn(3, 3), test_y=torch.tensor([0, 1, 2]),
                                                       ridge=1.0)),
+    "ssl_eval.singular_values": ex(lambda: dict(z=torch.randn(6, 3), center=True)),
+    "ssl_eval.effective_rank": ex(lambda: dict(z=torch.randn(6, 3), center=True)),
+    "ssl_eval.top_pc_share": ex(lambda: dict(z=torch.randn(6, 3))),
+    # ssl_stacked, ssl_train (chapter 5)
+    "ssl_stacked.StackedSimSiam": ex(lambda: dict(seeds=[0, 1], hidden_dim=8, out_dim=4, pred_hidden_dim=2)),
+    "ssl_train.collapse_measures": ex(lambda: dict(z=torch.randn(2, 6, 3))),
+    "ssl_train.directpred_matrix": ex(lambda: dict(f_hat=torch.eye(3), eps=0.1)),
+    "ssl_train.train_stacked": ex(lambda: dict(model=stacked(), images=images(8), num_steps=2, objective="simsiam",
+                                               stop_gradient=True, batch_size=4, lr=0.05, predictor_lr_ratio=1.0,
+                                               encoder_schedule="constant", momentum=0.9, weight_decay=1e-4,
+                                               directpred=False, directpred_rho=0.3, num_mean_samples=2,
+                                               augment_kwargs={"max_shift": 1}, eval_every=1,
+                                               eval_images=images(4), desc="x"), free_text=("desc",)),
+    "ssl_train.score_stacked": ex(lambda: dict(model=stacked(), train=(images(8), torch.arange(8) % 2),
+                                               evaluate={"val": (images(4), torch.arange(4) % 2)},
+                                               collapse_images=images(4))),
     # metalr_long
     "metalr_long.noisy_labels": ex(lambda: dict(data=split(), fraction=0.2, seed=0)),
     "metalr_long.lbfgs_optimum": ex(lambda: dict(data=split(), tol=1e-8, max_iter=500)),
@@ -770,6 +795,8 @@ EXAMPLES: dict[str, Example] = {
     "reproduce.make_headline": ex(lambda: dict(key="ch1-headline-x", value=1.5, claim="A claim.", fmt=".3f"),
                                   free_text=("claim",)),
     "reproduce.parse_headline_key": ex(lambda: dict(key="ch1-headline-x")),
+    # optim (entries in tests/badinput_optim.py)
+    **badinput_optim.entries(ex),
 }
 
 
@@ -824,8 +851,7 @@ _RECORD = ("a result record: the library builds it from arguments it has already
            "constructor is not an entry point of the API (read its fields, do not build it)")
 
 SKIP: dict[str, str] = {
-    "optim.*": ("the torch optimisers and their helpers are covered by the optimizer contract suite "
-                "(tests/test_optim_contract.py, issue 19's optimizer half), which owns lrtheory/optim/"),
+    **badinput_optim.SKIP,  # the optimisers' abstract base and pure kernels (reasons there)
     "bench.main": ("the command-line entry point: argparse reports bad arguments on the command line "
                    "(usage message, exit status 2); its values reach run_benchmark, which is fuzzed"),
     "bench_batched.main": ("the command-line entry point: argparse reports bad arguments on the command line "
@@ -864,6 +890,7 @@ _FORMATS = "formats non-finite values as NaN, ∞, −∞ (documented)"
 _COSINE = "the cosine of a non-finite vector is NaN (documented; a diverged step)"
 
 ALLOW: dict[tuple[str, str, str], str] = {
+    **badinput_optim.ALLOW,
     **_nonfinite("protocol.diverged", "losses", _DIVERGED_LOSS),
     ("protocol.diverged", "losses", "wrong-shape"): "a 2-d array holds several runs, one per row (documented)",
     ("protocol.verdict", "a", "nan"): "NaN marks a diverged seed: the verdict is 'undecided' (documented)",
@@ -880,6 +907,7 @@ ALLOW: dict[tuple[str, str, str], str] = {
     ("metalr.cosine", "*", "wrong-shape"): "the cosine of two tensors as flat vectors: only the number of entries counts",
     **_nonfinite("ssl.negative_cosine", "*", _DIVERGING),
     **_nonfinite("ssl.collapse_std", "z", _DIVERGING),
+    **_nonfinite("ssl_train.collapse_measures", "z", _DIVERGING),
     ("ssl.simsiam_loss", "*", "wrong-shape"): "the backbone flattens its input: any shape with in_dim entries per row",
     ("ssl.grad_norm", "params", "nan"): "reads only the parameters' .grad, not their values",
     ("ssl.grad_norm", "params", "complex"): "reads only the parameters' .grad, not their values",

@@ -37,7 +37,9 @@ Contract items (the names used in ``Spec.unsupported``):
     them and has its own tests;
 ``dtypes``
     float32, float64 and bfloat16 parameters keep their dtype, give finite
-    results close to the float64 trajectory, on both paths;
+    results close to the float64 trajectory, on both paths; model-sized
+    buffers keep the parameter dtype, the entries of ``wide_state`` (learned
+    step sizes, accumulators) float32 or wider (more in ``test_optim_matrix.py``);
 ``hparams``
     each bad hyperparameter raises ``ValueError`` naming it;
 ``foreach``
@@ -535,7 +537,9 @@ def test_dtypes_follow_float64(name, foreach, dtype, tol):
         torch.testing.assert_close(p_low.detach().double(), p_ref.detach(), rtol=tol, atol=tol)
     for p in low:
         for key, value in opt.state[p].items():
-            if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel() == p.numel() and value.numel() > 1:
+            if key in type(opt).wide_state:  # learned step sizes and accumulators: float32 or wider
+                assert value.dtype == torch.promote_types(dtype, torch.float32), key
+            elif isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel() == p.numel() and value.numel() > 1:
                 assert value.dtype == dtype, f"state {key!r} is {value.dtype}, parameter is {dtype}"
 
 

@@ -21,7 +21,7 @@ def small_data():
 @pytest.mark.parametrize("rule, kind", [(r, "mlp") for r in stepsize_grid.RULES] + [("eg_scalar", "logreg")])
 def test_grid_equals_one_optimizer_per_cell(small_data, rule, kind):
     lrs, metas, seeds = (0.05, 0.5), {"eg_scalar": (0.0, 1.0), "eg_coordinate": (3.0,),
-                                      "hd": (0.1,), "amid": (0.2,)}[rule], (3, 7)
+                                      "hd": (0.1,), "amid": (0.2, 5.0)}[rule], (3, 7)
     res = stepsize_grid.train_grid(rule, kind, small_data, lrs, metas, seeds=seeds, epochs=1, batch_size=200,
                                    hidden=8)
     assert res.metrics["train_loss"].shape == (2, len(metas), 2) and res.steps == 6  # 1078 examples, batches of 200

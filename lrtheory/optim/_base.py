@@ -18,8 +18,18 @@ mathematics:
 * non-finite gradients follow the group's ``"nonfinite"`` policy (default
   ``"skip"``: a group with a NaN or infinite gradient keeps its parameters
   and state bit for bit); see :mod:`lrtheory.optim._nonfinite`;
-* the ``foreach`` argument chooses between the per-tensor reference loop and
-  the multi-tensor (``torch._foreach_*``) path, like torch's own optimisers.
+* the ``foreach`` argument (``None``, ``True`` or ``False``) chooses between
+  the per-tensor reference loop and the multi-tensor (``torch._foreach_*``)
+  path, like torch's own optimisers;
+* a parameter group's own hyperparameters (group dicts passed to the
+  constructor, or :meth:`~torch.optim.Optimizer.add_param_group`) are checked
+  by the class's own constructor checks when the group is added, and the
+  error names the group and the hyperparameter; a refused group is not added;
+  parameters must be real floating-point tensors (``TypeError`` naming
+  ``params`` otherwise);
+* state entries listed in ``wide_state`` (learned step sizes, scalar
+  accumulators, kept in float32 or wider) keep their dtype through
+  :meth:`load_state_dict`, which torch would cast to the parameter dtype.
 
 Subclasses keep the update itself in small pure functions (``*_update``), so
 the mathematics can be read, tested and reused apart from the bookkeeping.
@@ -27,14 +37,37 @@ the mathematics can be read, tested and reused apart from the bookkeeping.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+import numbers
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import torch
 
 from ._nonfinite import NonFiniteGradientError, all_finite, check_nonfinite_policy, first_nonfinite
 
 __all__ = ["BookOptimizer", "check_hparam"]
+
+_FOREACH_CHOICES = (None, True, False)
+
+
+def wide_dtype(*dtypes: torch.dtype) -> torch.dtype:
+    """The widest of ``dtypes`` and float32: where learned scalars and accumulators live.
+
+    A bfloat16 learned step size cannot move by less than 2⁻⁸ of itself, and a
+    bfloat16 running sum stops growing, so these live in float32 or wider; the
+    result does not depend on the order of ``dtypes``.
+    """
+    return functools.reduce(torch.promote_types, dtypes, torch.float32)
+
+
+def check_foreach(value: Any) -> bool | None:
+    """Validate a ``foreach`` flag: ``None``, ``True`` or ``False`` only (``"yes"`` or ``2`` are refused)."""
+    if not any(value is choice for choice in _FOREACH_CHOICES):
+        raise TypeError(f"Invalid foreach: {value!r} (must be None, True or False)")
+    return value
 
 
 def foreach_sub_scaled_(params: list[torch.Tensor], grads: list[torch.Tensor], scale: torch.Tensor) -> None:
@@ -66,7 +99,8 @@ def check_hparam(
     name : str
         Hyperparameter name as the user typed it (``"lr"``, ``"alpha"`` …).
     value : Any
-        A real number (a 0-d tensor is accepted).
+        A real number: Python and numpy real scalars and one-element real
+        tensors are accepted; ``bool`` and complex numbers are refused.
     low, high : float or None
         Interval bounds (``None``: unbounded). Default: non-negative.
     low_inclusive, high_inclusive : bool
@@ -83,11 +117,17 @@ def check_hparam(
     ValueError
         If ``value`` is NaN, infinite or out of range: ``"Invalid lr: -1.0 (must be >= 0.0)"``.
     """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"check_hparam: name must be a non-empty str, got {name!r}")
+    low, high = _check_bound("low", low), _check_bound("high", high)
+    for flag, given in (("low_inclusive", low_inclusive), ("high_inclusive", high_inclusive)):
+        if not isinstance(given, (bool, np.bool_)):
+            raise TypeError(f"check_hparam: {flag} must be a bool, got {given!r}")
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
             raise TypeError(f"Invalid {name}: a tensor hyperparameter must have one element")
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"Invalid {name}: must be a real number, got {type(value).__name__}")
     value = float(value)
     if not math.isfinite(value):
@@ -97,6 +137,29 @@ def check_hparam(
     if high is not None and (value > high or (value == high and not high_inclusive)):
         raise ValueError(f"Invalid {name}: {value} (must be {'<=' if high_inclusive else '<'} {high})")
     return value
+
+
+def _check_bound(which: str, bound: Any) -> float | None:
+    """A bound of :func:`check_hparam`: ``None`` or a real number that is not NaN (±inf allowed)."""
+    if bound is None:
+        return None
+    if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, numbers.Real):
+        raise TypeError(f"check_hparam: {which} must be a real number or None, got {bound!r}")
+    if math.isnan(bound):
+        raise ValueError(f"check_hparam: {which} must not be NaN")
+    return float(bound)
+
+
+def _check_params_argument(params: Any) -> Any:
+    """``params`` as torch.optim takes it, refused with an error naming ``params`` where torch's would not."""
+    if isinstance(params, torch.Tensor):
+        return params  # torch's own TypeError names params
+    if params is None or isinstance(params, (str, bytes, dict)) or not isinstance(params, Iterable):
+        raise TypeError(f"params must be an iterable of tensors or of parameter-group dicts, got {params!r}")
+    params = list(params)
+    if not params:
+        raise ValueError("params is empty: the optimiser got no parameters")
+    return params
 
 
 class BookOptimizer(torch.optim.Optimizer):
@@ -134,13 +197,110 @@ class BookOptimizer(torch.optim.Optimizer):
     """
 
     elementwise: bool = False
+    wide_state: tuple[str, ...] = ()
+    """State keys kept in float32 or wider (:func:`wide_dtype`), also through :meth:`load_state_dict`."""
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         defaults.setdefault("foreach", None)
         defaults.setdefault("nonfinite", "skip")
+        check_foreach(defaults["foreach"])
         check_nonfinite_policy(defaults["nonfinite"])
-        super().__init__(params, defaults)
+        super().__init__(_check_params_argument(params), defaults)
         self.skipped_groups: list[int] = []
+
+    # -- parameter groups -------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a parameter group after checking its hyperparameters and parameters.
+
+        Parameters
+        ----------
+        param_group : dict
+            ``{"params": ..., hyperparameter: value, ...}``; hyperparameters not
+            given take the optimiser's defaults.
+
+        Raises
+        ------
+        TypeError, ValueError
+            If a hyperparameter of the group is invalid (the message names the
+            group and the hyperparameter, as the constructor's check would), or
+            a parameter is not a real floating-point tensor with finite entries
+            (naming ``params``). Nothing is added then.
+        """
+        index = len(self.param_groups)
+        if isinstance(param_group, dict):
+            self._check_group_hparams(param_group, index)
+        super().add_param_group(param_group)
+        try:
+            self._check_group_params(self.param_groups[-1]["params"], index)
+        except (TypeError, ValueError):
+            self.param_groups.pop()
+            raise
+
+    def _check_group_hparams(self, group: dict[str, Any], index: int) -> None:
+        """Check the group's own hyperparameters with the class's constructor; store the checked values."""
+        own = {k: v for k, v in group.items() if k != "params" and k in self.defaults}
+        if not own:
+            return
+        try:
+            if "foreach" in own:
+                check_foreach(own["foreach"])
+            if "nonfinite" in own:
+                check_nonfinite_policy(own["nonfinite"])
+            accepted = inspect.signature(type(self).__init__).parameters
+            merged = {**self.defaults, **own}
+            hparams = {k: merged[k] for k in self.defaults if k in accepted and k != "params"}
+            probe = type(self)([torch.ones(1)], **hparams)  # the constructor's own checks
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"param group {index}: {exc}") from None
+        for k in own:
+            if k in hparams:  # the constructor's normalised value (a numpy scalar becomes a float)
+                group[k] = probe.defaults[k]
+
+    def _check_group_params(self, params: list[torch.Tensor], index: int) -> None:
+        """Real floating-point tensors with finite entries (one read of each, once, when added)."""
+        for i, p in enumerate(params):
+            if not p.is_floating_point():
+                kind = "complex" if p.is_complex() else "not floating-point"
+                raise TypeError(
+                    f"{type(self).__name__}: params[{i}] of param group {index} has dtype {p.dtype} ({kind}); "
+                    "the book's optimisers take real floating-point parameters only")
+            if p.device.type != "meta" and p.numel() and not bool(torch.isfinite(p.detach()).all()):
+                raise ValueError(f"{type(self).__name__}: params[{i}] of param group {index} has NaN or "
+                                 "infinite entries; an optimiser cannot start from them")
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state dict like :meth:`torch.optim.Optimizer.load_state_dict`.
+
+        Torch casts floating-point state to the parameter dtype; the entries
+        named in ``wide_state`` (learned step sizes, scalar accumulators) keep
+        the dtype they were saved with instead, so a bfloat16 model's learned
+        float32 state survives a round trip bit for bit.
+
+        Parameters
+        ----------
+        state_dict : dict
+            As returned by :meth:`state_dict`.
+
+        Raises
+        ------
+        TypeError
+            If ``state_dict`` is not such a dict.
+        """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise TypeError(f"state_dict must be a dict with keys 'state' and 'param_groups' (as returned by "
+                            f"state_dict()), got {type(state_dict).__name__}")
+        saved_ids = [i for g in state_dict["param_groups"] for i in g["params"]]
+        own = [p for g in self.param_groups for p in g["params"]]
+        keep = {}
+        for pid, st in state_dict["state"].items():
+            for key in self.wide_state:
+                value = st.get(key) if isinstance(st, dict) else None
+                if isinstance(value, torch.Tensor) and value.is_floating_point() and pid in saved_ids:
+                    keep[(pid, key)] = value
+        super().load_state_dict(state_dict)
+        for (pid, key), value in keep.items():
+            p = own[saved_ids.index(pid)]
+            self.state[p][key] = value.detach().to(device=p.device, copy=True)
 
     # -- to be provided by subclasses -------------------------------------------------
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover
@@ -179,6 +339,29 @@ class BookOptimizer(torch.optim.Optimizer):
                 state.update(self._init_state(p, group))
             states.append(state)
         return states
+
+    def _scratch(self, params: list[torch.Tensor]) -> list[torch.Tensor]:
+        """One persistent parameter-sized buffer per parameter, for the fast path's intermediates.
+
+        On the CPU a model-sized temporary made at every step costs more than its
+        bytes (large blocks go back to the operating system and come back as fresh,
+        zeroed pages), so the fast paths write intermediates into these buffers
+        instead.  They are not optimiser state: not in ``state_dict``, contents
+        meaningless between steps; ``foreach=False`` never makes them.
+        """
+        store: dict[torch.Tensor, torch.Tensor] = self.__dict__.setdefault("_scratch_buffers", {})
+        out = []
+        for p in params:
+            b = store.get(p)
+            if b is None or b.shape != p.shape or b.dtype != p.dtype or b.device != p.device:
+                b = store[p] = torch.empty_like(p, memory_format=torch.preserve_format)
+            out.append(b)
+        return out
+
+    @staticmethod
+    def _on_cpu(params: list[torch.Tensor]) -> bool:
+        """Whether the fast path should use persistent buffers (the CPU) or temporaries (CUDA's caching allocator)."""
+        return all(p.device.type == "cpu" for p in params)
 
     @staticmethod
     def _use_foreach(group: dict[str, Any], params: list[torch.Tensor]) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import torch
 
-from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_
+from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_, wide_dtype
 
 __all__ = ["AdaGradNorm", "adagrad_norm_lr_update"]
 
@@ -49,7 +49,7 @@ def adagrad_norm_lr_update(accumulator: torch.Tensor, sq_norm: torch.Tensor, lr:
 
 def _acc_dtype(p: torch.Tensor) -> torch.dtype:
     """Accumulate in at least float32: a bfloat16 running sum would stop growing."""
-    return torch.promote_types(p.dtype, torch.float32)
+    return wide_dtype(p.dtype)
 
 
 class AdaGradNorm(BookOptimizer):
@@ -95,6 +95,8 @@ class AdaGradNorm(BookOptimizer):
     Derived in chapter 2.
     """
 
+    wide_state = ("sum_sq",)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -119,11 +121,12 @@ class AdaGradNorm(BookOptimizer):
                 "sum_sq": torch.zeros((), dtype=_acc_dtype(p), device=p.device)}
 
     def _accumulator(self, group: dict[str, Any], ref: torch.Tensor) -> torch.Tensor:
-        total = torch.full((), group["initial_accumulator_value"], dtype=_acc_dtype(ref), device=ref.device)
+        dtype = wide_dtype(*(p.dtype for p in group["params"]))  # the widest of the group: order-free
+        total = torch.full((), group["initial_accumulator_value"], dtype=dtype, device=ref.device)
         for p in group["params"]:
             st = self.state.get(p)
             if st:
-                total = total + st["sum_sq"].to(device=ref.device, dtype=ref.dtype)
+                total = total + st["sum_sq"].to(total)  # never through the parameter dtype
         return total
 
     def _group_step(self, group, params, grads, states, foreach):  # type: ignore[override]
@@ -132,7 +135,10 @@ class AdaGradNorm(BookOptimizer):
         if foreach:
             if wd != 0:
                 grads = torch._foreach_add(grads, params, alpha=wd)
-            norms = torch._foreach_norm(grads)
+            if len({g.dtype for g in grads}) == 1:
+                norms = torch._foreach_norm(grads, 2, dtype=previous.dtype)
+            else:
+                norms = [torch.linalg.vector_norm(g, dtype=previous.dtype) for g in grads]
             shares = torch._foreach_mul(norms, norms)
             sq_norm = torch.stack([s.to(previous) for s in shares]).sum()
             _, rate = adagrad_norm_lr_update(previous, sq_norm, group["lr"], group["eps"])
@@ -144,7 +150,7 @@ class AdaGradNorm(BookOptimizer):
         # per-tensor reference path
         if wd != 0:
             grads = [g.add(p, alpha=wd) for g, p in zip(grads, params)]
-        shares = [(g * g).sum() for g in grads]
+        shares = [g.to(previous.dtype).pow(2).sum() for g in grads]
         sq_norm = sum((s.to(previous) for s in shares), torch.zeros_like(previous))
         _, rate = adagrad_norm_lr_update(previous, sq_norm, group["lr"], group["eps"])
         for p, g, share, s in zip(params, grads, shares, states):

@@ -19,7 +19,8 @@ import torch
 
 from ._base import BookOptimizer, check_hparam
 
-__all__ = ["EGD", "NormalizedEGD", "eg_update", "normalized_eg_update"]
+__all__ = ["EGD", "NormalizedEGD", "eg_update", "eg_update_foreach", "normalized_eg_update",
+           "normalized_eg_update_foreach"]
 
 
 def eg_update(theta: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tensor:
@@ -46,6 +47,35 @@ def eg_update(theta: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tenso
     return theta * torch.exp(-lr * grad)
 
 
+def eg_update_foreach(params: list[torch.Tensor], grads: list[torch.Tensor], lr: float,
+                      scratch: list[torch.Tensor] | None = None) -> None:
+    """In place, for every tensor: θ ← θ ⊙ exp(−lr · g) (multi-tensor :func:`eg_update`).
+
+    Parameters
+    ----------
+    params, grads : list of torch.Tensor
+        Parameters (entries ≥ 0) and their gradients, aligned.
+    lr : float
+        Learning rate η.
+    scratch : list of torch.Tensor, optional
+        Buffers shaped like ``params`` for the factors exp(−η g); without them
+        the factors are fresh temporaries (the right choice on CUDA).
+
+    Notes
+    -----
+    Three passes: −η g into the buffer (read g, write it), exp in place
+    (read and write it), θ ← θ ⊙ buffer (read both, write θ). Chapter 4.
+    """
+    if scratch is None:
+        factors = torch._foreach_mul(grads, -lr)
+    else:
+        for g, b in zip(grads, scratch):
+            torch.mul(g, -lr, out=b)
+        factors = scratch
+    torch._foreach_exp_(factors)
+    torch._foreach_mul_(params, factors)
+
+
 def normalized_eg_update(theta: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tensor:
     """Return θ ⊙ exp(−lr · grad) divided by its sum over all entries (a new tensor).
 
@@ -65,13 +95,69 @@ def normalized_eg_update(theta: torch.Tensor, grad: torch.Tensor, lr: float) -> 
 
     Notes
     -----
-    The exponent is shifted by its maximum, −η(g − min g), which leaves the
-    normalised result unchanged and keeps the exponential ≤ 1 (no overflow).
+    Computed in log space: z = log θ − η(g − min g), then w = exp(z − max z)
+    and w / Σw (log-sum-exp). The shift leaves the normalised result
+    unchanged, keeps every exponential ≤ 1 (no overflow) and makes the largest
+    one exactly 1, so Σw ≥ 1: the mass cannot underflow to 0/0 even when every
+    θ_i exp(−η g_i) does (θ = [0, 1], η = 1000, g = [0, 1] gives [0, 1]).
+    Entries with θ_i = 0 have z_i = −∞ and stay 0.
     The step is mirror descent with the negative entropy: it minimises
     η⟨g, w⟩ + KL(w ‖ θ) over the simplex. Derived in chapter 4.
     """
-    w = theta * torch.exp(-lr * (grad - grad.min()))
+    z = torch.log(theta).sub_(grad - grad.min(), alpha=lr)
+    w = torch.exp(z - z.max())
     return w / w.sum()
+
+
+def _tiny_mass(dtype: torch.dtype) -> float:
+    """Below this sum of θ ⊙ exp(−η(g − min g)), underflow may have cost accuracy: use log space."""
+    info = torch.finfo(dtype)
+    return info.tiny / info.eps
+
+
+def normalized_eg_update_foreach(params: list[torch.Tensor], grads: list[torch.Tensor], lr: float,
+                                 scratch: list[torch.Tensor] | None = None) -> None:
+    """In place, for every tensor: θ ← :func:`normalized_eg_update` (θ, g, lr).
+
+    Parameters
+    ----------
+    params, grads : list of torch.Tensor
+        Parameters (entries ≥ 0, positive sums) and their gradients, aligned.
+    lr : float
+        Learning rate η.
+    scratch : list of torch.Tensor, optional
+        Buffers shaped like ``params``. With them (the CPU fast path) each
+        tensor takes the direct form w = θ ⊙ exp(−η(g − min g)), θ ← w / Σw in
+        a few in-place passes, and falls back to the log-space form of
+        :func:`normalized_eg_update` for a tensor whose mass Σw is so small that
+        underflow may have cost accuracy (below tiny/eps of the dtype); without
+        them every tensor takes the log-space form, multi-tensor (no host
+        synchronisation: the right choice on CUDA).
+
+    Notes
+    -----
+    The direct form reads g for its minimum, writes g − min g into the buffer,
+    scales and exponentiates it in place, multiplies by θ, sums, and writes the
+    quotient into θ. Both forms equal θ ⊙ e^{−ηg} / Σ θ ⊙ e^{−ηg}. Chapter 4.
+    """
+    if scratch is None:
+        mins = torch._foreach_max(torch._foreach_neg(grads))  # −min g
+        expo = torch._foreach_add(grads, mins)  # g − min g ≥ 0
+        torch._foreach_mul_(expo, -lr)
+        torch._foreach_add_(expo, torch._foreach_log(params))  # z = log θ − η(g − min g)
+        torch._foreach_sub_(expo, torch._foreach_max(expo))  # z − max z ≤ 0, the max exactly 0
+        torch._foreach_exp_(expo)
+        sums = torch._foreach_norm(expo, 1)  # entries are ≥ 0: the 1-norm is the sum (≥ 1)
+        torch._foreach_div_(expo, sums)
+        torch._foreach_copy_(params, expo)
+        return
+    for p, g, b in zip(params, grads, scratch):
+        torch.sub(g, g.min(), out=b).mul_(-lr).exp_().mul_(p)
+        mass = b.sum()
+        if bool(mass >= _tiny_mass(b.dtype)):
+            torch.div(b, mass, out=p)
+        else:  # the mass underflowed (θ = [0, 1], η = 1000, g = [0, 1]): log space
+            p.copy_(normalized_eg_update(p, g, lr))
 
 
 class EGD(BookOptimizer):
@@ -117,9 +203,7 @@ class EGD(BookOptimizer):
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
         lr = group["lr"]
         if foreach:
-            factors = torch._foreach_mul(grads, -lr)
-            torch._foreach_exp_(factors)
-            torch._foreach_mul_(params, factors)
+            eg_update_foreach(params, grads, lr, self._scratch(params) if self._on_cpu(params) else None)
         else:
             for p, g in zip(params, grads):
                 p.copy_(eg_update(p, g, lr))
@@ -167,14 +251,7 @@ class NormalizedEGD(BookOptimizer):
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
         lr = group["lr"]
         if foreach:
-            mins = torch._foreach_max(torch._foreach_neg(grads))  # −min g
-            expo = torch._foreach_add(grads, mins)  # g − min g ≥ 0
-            torch._foreach_mul_(expo, -lr)
-            torch._foreach_exp_(expo)
-            torch._foreach_mul_(expo, params)
-            sums = torch._foreach_norm(expo, 1)  # entries are ≥ 0: the 1-norm is the sum
-            torch._foreach_div_(expo, sums)
-            torch._foreach_copy_(params, expo)
+            normalized_eg_update_foreach(params, grads, lr, self._scratch(params) if self._on_cpu(params) else None)
         else:
             for p, g in zip(params, grads):
                 p.copy_(normalized_eg_update(p, g, lr))

@@ -24,7 +24,8 @@ from typing import Any, Iterable
 
 import torch
 
-from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_
+from .._validation import check_bool
+from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_, wide_dtype
 
 __all__ = [
     "SignDescent",
@@ -44,9 +45,21 @@ def sign_descent_update(param: torch.Tensor, grad: torch.Tensor, lr: float) -> N
     param.add_(torch.sign(grad), alpha=-lr)
 
 
-def sign_descent_update_foreach(params: list[torch.Tensor], grads: list[torch.Tensor], lr: float) -> None:
-    """Multi-tensor :func:`sign_descent_update`."""
-    torch._foreach_add_(params, torch._foreach_sign(grads), alpha=-lr)
+def sign_descent_update_foreach(params: list[torch.Tensor], grads: list[torch.Tensor], lr: float,
+                                scratch: list[torch.Tensor] | None = None) -> None:
+    """Multi-tensor :func:`sign_descent_update`; ``scratch``: buffers like ``params`` for sign(g).
+
+    Two passes: sign(g) into the buffers (read g, write the buffer), then one
+    multi-tensor θ ← θ − lr·buffer; without ``scratch`` the signs go to fresh
+    temporaries (the right choice on CUDA, whose allocator caches them).
+    """
+    if scratch is None:
+        signs = torch._foreach_sign(grads)
+    else:
+        for g, b in zip(grads, scratch):
+            torch.sign(g, out=b)
+        signs = scratch
+    torch._foreach_add_(params, signs, alpha=-lr)
 
 
 def _denominator(square_avg: torch.Tensor, eps: float, eps_inside: bool) -> torch.Tensor:
@@ -64,12 +77,21 @@ def rmsprop_coordinate_update(
 ) -> None:
     """In place: G ← αG + (1−α) g⊙g, then param ← param − lr · g / √(G+ε) (or /(√G+ε)).
 
-    Entries whose denominator is zero (G = 0 and ε = 0, hence g = 0) do not move.
+    Entries whose denominator is zero (G = 0 and ε = 0, hence g = 0) do not move;
+    a NaN (under the ``"ignore"`` policy) propagates as in torch.
     """
     square_avg.mul_(alpha).addcmul_(grad, grad, value=1.0 - alpha)
     den = _denominator(square_avg, eps, eps_inside)
-    ratio = torch.where(den > 0, grad / torch.where(den > 0, den, torch.ones_like(den)), torch.zeros_like(grad))
-    param.add_(ratio, alpha=-lr)
+    if eps == 0.0:
+        param.add_(_guarded_ratio(grad, den), alpha=-lr)
+    else:
+        param.addcdiv_(grad, den, value=-lr)
+
+
+def _guarded_ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+    """num / den, and 0 where den == 0 (a NaN denominator stays NaN)."""
+    zero = den == 0
+    return torch.where(zero, torch.zeros_like(num), num / torch.where(zero, torch.ones_like(den), den))
 
 
 def rmsprop_coordinate_update_foreach(
@@ -80,11 +102,25 @@ def rmsprop_coordinate_update_foreach(
     alpha: float,
     eps: float,
     eps_inside: bool,
+    scratch: list[torch.Tensor] | None = None,
 ) -> None:
-    """Multi-tensor :func:`rmsprop_coordinate_update`."""
+    """Multi-tensor :func:`rmsprop_coordinate_update`; ``scratch``: buffers like ``params`` for the denominator.
+
+    Passes: G ← αG (read and write G), G ← G + (1−α)g⊙g (read G and g, write G),
+    the denominator into the buffers (two in-place passes), θ ← θ − lr g/den
+    (read θ, g and den, write θ). Without ``scratch`` the denominator is a fresh
+    temporary (the right choice on CUDA, whose allocator caches it).
+    """
     torch._foreach_mul_(square_avgs, alpha)
     torch._foreach_addcmul_(square_avgs, grads, grads, value=1.0 - alpha)
-    if eps_inside:
+    if scratch is not None:
+        for a, d in zip(square_avgs, scratch):
+            if eps_inside:
+                torch.add(a, eps, out=d).sqrt_()
+            else:
+                torch.sqrt(a, out=d).add_(eps)
+        den = scratch
+    elif eps_inside:
         den = torch._foreach_add(square_avgs, eps)
         torch._foreach_sqrt_(den)
     else:
@@ -92,8 +128,7 @@ def rmsprop_coordinate_update_foreach(
         torch._foreach_add_(den, eps)
     if eps == 0.0:  # a zero denominator is possible only without eps; fall back to the guarded form
         for p, g, d in zip(params, grads, den):
-            safe = torch.where(d > 0, d, torch.ones_like(d))
-            p.add_(torch.where(d > 0, g / safe, torch.zeros_like(g)), alpha=-lr)
+            p.add_(_guarded_ratio(g, d), alpha=-lr)
         return
     torch._foreach_addcdiv_(params, grads, den, value=-lr)
 
@@ -101,7 +136,7 @@ def rmsprop_coordinate_update_foreach(
 def rmsprop_scalar_step_size(square_avg: torch.Tensor, lr: float, eps: float, eps_inside: bool) -> torch.Tensor:
     """The scalar RMSprop learning rate lr / √(G+ε) (or lr/(√G+ε)); zero where the denominator is zero."""
     den = _denominator(square_avg, eps, eps_inside)
-    return torch.where(den > 0, lr / torch.where(den > 0, den, torch.ones_like(den)), torch.zeros_like(den))
+    return _guarded_ratio(torch.full_like(den, lr), den)
 
 
 # ----------------------------------------------------------------------------- optimisers
@@ -112,7 +147,7 @@ def _rmsprop_defaults(lr: float, alpha: float, eps: float, eps_inside: bool,
         "lr": check_hparam("lr", lr),
         "alpha": check_hparam("alpha", alpha, high=1.0, high_inclusive=False),
         "eps": check_hparam("eps", eps),
-        "eps_inside": bool(eps_inside),
+        "eps_inside": check_bool("eps_inside", eps_inside),
         "initial_accumulator_value": check_hparam("initial_accumulator_value", initial_accumulator_value),
         "foreach": foreach,
     }
@@ -153,7 +188,8 @@ class SignDescent(BookOptimizer):
         for s in states:
             s["step"] += 1
         if foreach:
-            sign_descent_update_foreach(params, grads, group["lr"])
+            scratch = self._scratch(params) if self._on_cpu(params) else None
+            sign_descent_update_foreach(params, grads, group["lr"], scratch)
         else:
             for p, g in zip(params, grads):
                 sign_descent_update(p, g, group["lr"])
@@ -228,7 +264,8 @@ class RMSpropCoordinate(BookOptimizer):
         avgs = [s["square_avg"] for s in states]
         args = (group["lr"], group["alpha"], group["eps"], group["eps_inside"])
         if foreach:
-            rmsprop_coordinate_update_foreach(params, grads, avgs, *args)
+            scratch = self._scratch(params) if self._on_cpu(params) else None
+            rmsprop_coordinate_update_foreach(params, grads, avgs, *args, scratch=scratch)
         else:
             for p, g, a in zip(params, grads, avgs):
                 rmsprop_coordinate_update(p, g, a, *args)
@@ -257,6 +294,9 @@ class RMSpropScalar(BookOptimizer):
     The group's accumulator is a 0-d tensor stored, identical, in the state
     of every parameter that has taken part in a step (so ``state_dict``
     round-trips it); a parameter joining later inherits the current value.
+    It lives in float32 or the widest parameter dtype of the group, whichever
+    is wider (:func:`~lrtheory.optim._base.wide_dtype`), whatever the order of
+    the parameters.
     The norm covers only the parameters that have a gradient at this step.
     There is no torch.optim counterpart; with one parameter of one entry it
     coincides with :class:`RMSpropCoordinate` (and, with ``eps_inside=False``,
@@ -276,22 +316,26 @@ class RMSpropScalar(BookOptimizer):
     ) -> None:
         super().__init__(params, _rmsprop_defaults(lr, alpha, eps, eps_inside, initial_accumulator_value, foreach))
 
+    wide_state = ("square_avg",)
+
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": 0, "square_avg": None}
 
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[override]
-        dtype, device = params[0].dtype, params[0].device
+        dtype, device = wide_dtype(*(p.dtype for p in group["params"])), params[0].device
         known = [s for s in states if s["square_avg"] is not None]
         if known:
             current = max(known, key=lambda s: s["step"])["square_avg"].to(device=device, dtype=dtype)
         else:
             current = torch.tensor(group["initial_accumulator_value"], dtype=dtype, device=device)
         if foreach:
-            sq_norm = torch.stack(torch._foreach_norm(grads)).to(dtype).pow(2).sum()
+            norms = torch._foreach_norm(grads, 2, dtype=dtype) if len({g.dtype for g in grads}) == 1 \
+                else [torch.linalg.vector_norm(g, dtype=dtype) for g in grads]
+            sq_norm = torch.stack([n.to(device) for n in norms]).pow(2).sum()
         else:
             sq_norm = torch.zeros((), dtype=dtype, device=device)
             for g in grads:
-                sq_norm = sq_norm + g.pow(2).sum()
+                sq_norm = sq_norm + g.to(dtype).pow(2).sum()
         alpha = group["alpha"]
         new = current * alpha + (1.0 - alpha) * sq_norm
         step_size = rmsprop_scalar_step_size(new, group["lr"], group["eps"], group["eps_inside"])

@@ -24,7 +24,8 @@ from typing import Any, Iterable
 
 import torch
 
-from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_
+from .._validation import check_bool
+from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_, wide_dtype
 
 __all__ = [
     "EGStepSize",
@@ -97,11 +98,13 @@ def hypergradient_lr_update(lr: torch.Tensor, dot: torch.Tensor, hyper_lr: float
     return lr + hyper_lr * dot
 
 
-def _group_dot(a: list[torch.Tensor], b: list[torch.Tensor], foreach: bool) -> torch.Tensor:
+def _group_dot(a: list[torch.Tensor], b: list[torch.Tensor], foreach: bool, dtype: torch.dtype) -> torch.Tensor:
+    """Σ over the tensors of ⟨a_i, b_i⟩, accumulated in ``dtype`` (float32 or wider)."""
     if foreach:
-        # one fused multiply-and-sum per tensor: no model-sized temporary
-        return torch.stack([torch.dot(x.reshape(-1), y.reshape(-1)) for x, y in zip(a, b)]).sum()
-    return torch.stack([(x * y).sum() for x, y in zip(a, b)]).sum()
+        # one fused multiply-and-sum per tensor: no model-sized temporary when the dtypes agree
+        return torch.stack([torch.dot(x.reshape(-1).to(dtype), y.reshape(-1).to(dtype))
+                            for x, y in zip(a, b)]).sum()
+    return torch.stack([(x.to(dtype) * y.to(dtype)).sum() for x, y in zip(a, b)]).sum()
 
 
 class EGStepSize(BookOptimizer):
@@ -157,6 +160,9 @@ class EGStepSize(BookOptimizer):
     for plain SGD this is g_{t−1} ⊙ g_t, for Adam it is not the product of two
     consecutive Adam updates. On the first step u_0 = 0, so ν_1 = ν_0.
     In scalar mode every tensor's state holds a copy of the group's ν.
+    ν lives in float32 or wider whatever the parameter dtype (in bfloat16 a
+    factor exp(γ u g) closer to one than 2⁻⁸ would leave it unchanged), and
+    keeps that dtype through ``load_state_dict``.
     With ``meta_lr=0`` the iterates equal :class:`torch.optim.SGD` (``"sgd"``,
     ``"momentum"`` with dampening 0, nesterov off) or :class:`torch.optim.Adam`
     (``"adam"``, amsgrad off) with learning rate η ν_0. Derived in chapter 4.
@@ -169,8 +175,7 @@ class EGStepSize(BookOptimizer):
                  nu_min: float = 0.0, nu_max: float = math.inf, foreach: bool | None = None) -> None:
         lr = check_hparam("lr", lr)
         meta_lr = check_hparam("meta_lr", meta_lr)
-        if not isinstance(per_coordinate, bool):
-            raise TypeError(f"Invalid per_coordinate: must be a bool, got {type(per_coordinate).__name__}")
+        per_coordinate = check_bool("per_coordinate", per_coordinate)
         if direction not in DIRECTIONS:
             raise ValueError(f"Invalid direction: {direction!r} (must be one of {DIRECTIONS})")
         if signal not in SIGNALS:
@@ -183,18 +188,22 @@ class EGStepSize(BookOptimizer):
         eps = check_hparam("eps", eps)
         init_nu = check_hparam("init_nu", init_nu, low_inclusive=False)
         nu_min = check_hparam("nu_min", nu_min)
-        if not (isinstance(nu_max, (int, float)) and nu_max > nu_min):
+        if not (isinstance(nu_max, float) and nu_max == math.inf):  # inf (the default): no upper clamp
+            nu_max = check_hparam("nu_max", nu_max)
+        if not nu_max > nu_min:
             raise ValueError(f"Invalid nu_max: {nu_max} (must be a number > nu_min={nu_min})")
         defaults = dict(lr=lr, meta_lr=meta_lr, per_coordinate=per_coordinate, direction=direction,
                         momentum=momentum, betas=betas, eps=eps, signal=signal, init_nu=init_nu, nu_min=nu_min,
                         nu_max=float(nu_max), foreach=foreach)
         super().__init__(params, defaults)
 
+    wide_state = ("nu",)
+
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         nu_shape = p.shape if group["per_coordinate"] else ()
         state: dict[str, Any] = {
             "step": torch.zeros((), dtype=torch.float64),
-            "nu": torch.full(nu_shape, group["init_nu"], dtype=p.dtype, device=p.device),
+            "nu": torch.full(nu_shape, group["init_nu"], dtype=wide_dtype(p.dtype), device=p.device),
             "prev_direction": torch.zeros_like(p, memory_format=torch.preserve_format),
         }
         if group["direction"] == "momentum":
@@ -211,21 +220,27 @@ class EGStepSize(BookOptimizer):
         # 1. step sizes: ν ← ν ⊙ exp(γ u_{t−1} ⊙ g_t)
         if group["per_coordinate"]:
             if foreach:
-                # the previous directions are overwritten at the end of the step, so
-                # the factor exp(γ u_{t−1} ⊙ g_t) is built in their memory: no temporaries
-                torch._foreach_mul_(prevs, grads)
-                torch._foreach_mul_(prevs, gamma)
-                torch._foreach_exp_(prevs)
                 nus = [s["nu"] for s in states]
-                torch._foreach_mul_(nus, prevs)
+                if all(n.dtype == p.dtype for n, p in zip(nus, prevs)):
+                    # the previous directions are overwritten at the end of the step, so
+                    # the factor exp(γ u_{t−1} ⊙ g_t) is built in their memory: no temporaries
+                    torch._foreach_mul_(prevs, grads)
+                    factors = prevs
+                else:  # a low-precision model: the factor is formed in ν's (wider) dtype
+                    factors = [u.to(n.dtype) for u, n in zip(prevs, nus)]
+                    torch._foreach_mul_(factors, grads)
+                torch._foreach_mul_(factors, gamma)
+                torch._foreach_exp_(factors)
+                torch._foreach_mul_(nus, factors)
                 if nu_min > 0.0 or math.isfinite(nu_max):
                     torch._foreach_clamp_min_(nus, nu_min)
                     torch._foreach_clamp_max_(nus, nu_max)
             else:
                 for s, g in zip(states, grads):
-                    s["nu"] = eg_step_size_update(s["nu"], s["prev_direction"] * g, gamma, nu_min, nu_max)
+                    signal = s["prev_direction"].to(s["nu"].dtype) * g
+                    s["nu"] = eg_step_size_update(s["nu"], signal, gamma, nu_min, nu_max)
         else:
-            dot = _group_dot(prevs, grads, foreach)
+            dot = _group_dot(prevs, grads, foreach, states[0]["nu"].dtype)
             nu = eg_step_size_update(states[0]["nu"], dot, gamma, nu_min, nu_max)
             for s in states:
                 s["nu"] = nu.clone()
@@ -236,15 +251,18 @@ class EGStepSize(BookOptimizer):
         remembered = grads if group["signal"] == "gradient" else dirs
         # 3. θ ← θ − η ν ⊙ u_t ; remember u_t
         if foreach:
-            if group["per_coordinate"]:
-                torch._foreach_addcmul_(params, dirs, [s["nu"] for s in states], value=-lr)
+            nus = [s["nu"] for s in states]
+            if group["per_coordinate"] and all(n.dtype == p.dtype for n, p in zip(nus, params)):
+                torch._foreach_addcmul_(params, dirs, nus, value=-lr)
+            elif group["per_coordinate"]:
+                torch._foreach_add_(params, [(n * u).to(p.dtype) for n, u, p in zip(nus, dirs, params)], alpha=-lr)
             else:
-                scaled = torch._foreach_mul(dirs, states[0]["nu"])
+                scaled = torch._foreach_mul(dirs, nus[0])
                 torch._foreach_add_(params, scaled, alpha=-lr)
             torch._foreach_copy_(prevs, remembered)
         else:
             for p, s, u, r in zip(params, states, dirs, remembered):
-                p.add_(s["nu"] * u, alpha=-lr)
+                p.add_((s["nu"] * u).to(p.dtype), alpha=-lr)
                 s["prev_direction"].copy_(r)
 
     @staticmethod
@@ -331,7 +349,8 @@ class HypergradientSGD(BookOptimizer):
     −⟨g_{t−1}, g_t⟩ is the derivative of L(θ_t) with respect to α_{t−1}; the
     inner product runs over the whole parameter group, which has one
     learning rate. ``group["lr"]`` keeps the initial α_0; the current α_t is
-    in every tensor's state (``"lr"``, a 0-d tensor; a copy per tensor).
+    in every tensor's state (``"lr"``, a 0-d tensor in float32 or wider, so
+    that it moves in bfloat16 models too; a copy per tensor).
     Unlike the multiplicative rule of :class:`EGStepSize`, α_t can become
     negative; no clamp is applied, as in the paper. With ``hyper_lr=0`` this
     is :class:`torch.optim.SGD` without momentum. Derived in chapter 4.
@@ -343,15 +362,17 @@ class HypergradientSGD(BookOptimizer):
         hyper_lr = check_hparam("hyper_lr", hyper_lr)
         super().__init__(params, {"lr": lr, "hyper_lr": hyper_lr, "foreach": foreach})
 
+    wide_state = ("lr",)
+
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
-            "lr": torch.tensor(group["lr"], dtype=p.dtype, device=p.device),
+            "lr": torch.tensor(group["lr"], dtype=wide_dtype(p.dtype), device=p.device),
             "prev_grad": torch.zeros_like(p, memory_format=torch.preserve_format),
         }
 
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
         prevs = [s["prev_grad"] for s in states]
-        dot = _group_dot(prevs, grads, foreach)
+        dot = _group_dot(prevs, grads, foreach, states[0]["lr"].dtype)
         alpha = hypergradient_lr_update(states[0]["lr"], dot, group["hyper_lr"])
         for s in states:
             s["lr"] = alpha.clone()
