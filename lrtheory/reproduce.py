@@ -20,7 +20,7 @@ from typing import Any
 
 from ._validation import check_scalar
 
-__all__ = ["HEADLINE_KEY", "HEADLINE_MIME", "Headline", "headline", "make_headline", "parse_headline_key"]
+__all__ = ["HEADLINE_KEY", "HEADLINE_MIME", "Headline", "display_text", "headline", "make_headline", "parse_headline_key"]
 
 HEADLINE_KEY = re.compile(r"^ch(?P<chapter>[1-9][0-9]?)-headline-(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 """Pattern of a headline glue key: ``ch<chapter number>-headline-<lower-case-dashed-name>``."""
@@ -110,8 +110,56 @@ class Headline:
             "claim": self.claim,
             "fmt": self.fmt,
             "mode": self.mode,
-            "text": format(self.value, self.fmt),
+            "text": display_text(self.value, self.fmt),
         }
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-+", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b\u207a")
+
+
+def display_text(value: float, fmt: str) -> str:
+    """The reproduce page's text for ``value``: ``format(value, fmt)`` typeset for reading.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    fmt : str
+        A format specification for a float (e.g. ``".3g"``).
+
+    Returns
+    -------
+    str
+        The formatted number with a true minus sign (U+2212) and any exponent written as
+        ``× 10`` with a superscript power instead of e-notation.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number or ``fmt`` is not a str.
+    ValueError
+        If ``value`` is NaN or infinite, or ``fmt`` cannot format a float.
+
+    Examples
+    --------
+    >>> display_text(-0.0612, ".2f")
+    '\u22120.06'
+    >>> display_text(1.5e-7, ".2g")
+    '1.5 \u00d7 10\u207b\u2077'
+    """
+    value = check_scalar("value", value)
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a str, got {type(fmt).__name__}")
+    try:
+        text = format(value, fmt)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"fmt must be a format specification for a float, got {fmt!r} ({exc})") from None
+    match = re.fullmatch(r"([-+]?[0-9.]+)[eE]([-+]?)0*([0-9]+)", text)
+    if match:
+        mant, sign, power = match.groups()
+        sign = "-" if sign == "-" else ""
+        text = f"{mant} \u00d7 10" + (sign + power).translate(_SUPERSCRIPT)
+    return text.replace("-", "\u2212", 1) if text.startswith("-") else text
 
 
 def make_headline(key: str, value: float, claim: str, *, fmt: str = ".4g") -> Headline:

@@ -34,15 +34,18 @@ IMAGE_SIZE = 8
 
 @dataclass(frozen=True)
 class DigitImages:
-    """The ``digits`` split as images in [0, 1], shape ``(n, 1, 8, 8)``."""
+    """The ``digits`` split as images in [0, 1], shape ``(n, 1, 8, 8)`` (validation part optional)."""
 
     X_train: "torch.Tensor"
     y_train: "torch.Tensor"
     X_test: "torch.Tensor"
     y_test: "torch.Tensor"
+    X_val: "torch.Tensor | None" = None
+    y_val: "torch.Tensor | None" = None
 
 
-def load_digit_images(*, seed: int = 0, device: Any = None, dtype: Any = None) -> DigitImages:
+def load_digit_images(*, seed: int = 0, device: Any = None, dtype: Any = None,
+                      val_size: float = 0.0) -> DigitImages:
     """Load scikit-learn's ``digits`` as 8x8 images scaled to [0, 1].
 
     Parameters
@@ -54,6 +57,10 @@ def load_digit_images(*, seed: int = 0, device: Any = None, dtype: Any = None) -
         Where to put the tensors (``None``: automatic).
     dtype : torch.dtype or None, optional
         Floating dtype (default ``torch.float32``).
+    val_size : float, optional
+        Fraction of the whole set held out of the training part as a
+        validation part (default 0: none), as in
+        :func:`lrtheory.datasets.load_dataset`.
 
     Returns
     -------
@@ -64,12 +71,15 @@ def load_digit_images(*, seed: int = 0, device: Any = None, dtype: Any = None) -
 
     from .datasets import load_dataset
 
-    split = load_dataset("digits", seed=seed, standardize=False, device=device, dtype=dtype)
+    split = load_dataset("digits", seed=seed, standardize=False, device=device, dtype=dtype, val_size=val_size)
 
     def img(x: torch.Tensor) -> torch.Tensor:
         return (x / 16.0).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
 
-    return DigitImages(img(split.X_train), split.y_train, img(split.X_test), split.y_test)
+    if split.X_val is None:
+        return DigitImages(img(split.X_train), split.y_train, img(split.X_test), split.y_test)
+    return DigitImages(img(split.X_train), split.y_train, img(split.X_test), split.y_test,
+                       img(split.X_val), split.y_val)
 
 
 def _check_images(images: Any) -> "torch.Tensor":

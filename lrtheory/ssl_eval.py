@@ -11,6 +11,11 @@ classifier on top of it does on held-out data:
 
 Both are deterministic (no iterative fitting, no random state).
 
+Collapse is judged by the spectrum of a batch of outputs, not only by their
+spread: :func:`effective_rank` (Roy & Vetterli, 2007) and
+:func:`top_pc_share` see a *dimensional* collapse onto a few directions that
+the per-channel std of :func:`lrtheory.ssl.collapse_std` cannot see.
+
 Derived in chapter 5.
 """
 
@@ -20,9 +25,10 @@ from typing import Any
 
 import torch
 
-from ._validation import check_instance, check_int, check_scalar, check_tensor
+from ._validation import check_bool, check_instance, check_int, check_scalar, check_tensor
 
-__all__ = ["embed", "knn_accuracy", "linear_probe_accuracy"]
+__all__ = ["embed", "knn_accuracy", "linear_probe_accuracy", "singular_values", "effective_rank",
+           "top_pc_share"]
 
 
 def _check_xy(name_x: str, x: Any, name_y: str, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -143,3 +149,96 @@ def linear_probe_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: 
     w = torch.linalg.lstsq(gram, xs.T @ (y - ybar)).solution
     scores = ((test_x - mu) / sd) @ w + ybar
     return float((scores.argmax(1) == test_y).double().mean())
+
+
+def _no_spread(z: torch.Tensor, s: torch.Tensor) -> bool:
+    """True when the spectrum is rounding noise: identical rows (or all zeros)."""
+    scale = float(z.detach().double().abs().max()) * z.shape[0] ** 0.5
+    return float(s.max()) <= 1e-10 * scale if scale > 0 else True
+
+
+def singular_values(z: torch.Tensor, *, center: bool = True) -> torch.Tensor:
+    """Singular values of a batch of outputs (float64, descending), centred first by default.
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (n, d)
+        Outputs for n different inputs, n ≥ 2, finite.
+    center : bool, optional
+        Subtract the batch mean first (default ``True``): the spectrum is
+        then that of the covariance, σ_i² = n λ_i.
+
+    Returns
+    -------
+    torch.Tensor, shape (min(n, d),)
+
+    Notes
+    -----
+    Derived in chapter 5.
+    """
+    check_tensor("z", z, ndim=2, dtype_kind="float")
+    if z.shape[0] < 2 or z.shape[1] < 1:
+        raise ValueError(f"z must have shape (n, d) with n >= 2 and d >= 1, got {tuple(z.shape)}")
+    x = z.detach().double().cpu()
+    if check_bool("center", center):
+        x = x - x.mean(0)
+    return torch.linalg.svdvals(x)
+
+
+def effective_rank(z: torch.Tensor, *, center: bool = True) -> float:
+    """Effective rank exp(H(p)), p the singular values of ``z`` normalised to sum 1.
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (n, d)
+        Outputs for n different inputs (eval mode), n ≥ 2.
+    center : bool, optional
+        Centre the batch first (default ``True``).
+
+    Returns
+    -------
+    float
+        Between 1 (every output on one line through the mean) and min(n, d)
+        (all singular values equal); 0 for a batch of identical outputs
+        (complete collapse, no spectrum at all).
+
+    Notes
+    -----
+    With singular values σ_1 ≥ … ≥ σ_m and p_i = σ_i / Σ_j σ_j,
+    erank(z) = exp(−Σ_i p_i log p_i) (Roy & Vetterli, 2007; terms with
+    p_i = 0 count 0).  k equal non-zero singular values give exactly k, so
+    a representation that spans k directions equally has effective rank k
+    whatever the dimension d.  Derived in chapter 5.
+    """
+    s = singular_values(z, center=center)
+    if _no_spread(z, s):
+        return 0.0
+    p = s / s.sum()
+    p = p[p > 0]
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+def top_pc_share(z: torch.Tensor) -> float:
+    """Share of the variance of ``z`` along its first principal component, λ₁ / Σ λ_i.
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (n, d)
+        Outputs for n different inputs, n ≥ 2.
+
+    Returns
+    -------
+    float
+        In [1/min(n − 1, d), 1]: 1 for a rank-1 (e.g. antipodal) batch, 1/d for
+        isotropic outputs; ``nan`` for identical outputs (no variance at all).
+
+    Notes
+    -----
+    λ_i are the eigenvalues of the batch covariance, i.e. σ_i² of the
+    centred batch.  Derived in chapter 5.
+    """
+    s = singular_values(z, center=True)
+    if _no_spread(z, s):
+        return float("nan")
+    s2 = s**2
+    return float(s2[0] / s2.sum())

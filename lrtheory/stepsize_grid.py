@@ -11,7 +11,7 @@ rules' updates are written once for the stack, with per-slice inner products:
 ``"eg_scalar"``      ν ← ν exp(γ ⟨g_{t−1}, g_t⟩), θ ← θ − η0 ν g   (``EGStepSize(per_coordinate=False)``)
 ``"eg_coordinate"``  ν ← ν ⊙ exp(γ g_{t−1} ⊙ g_t), θ ← θ − η0 ν ⊙ g (``EGStepSize()``)
 ``"hd"``             α ← α + γ ⟨g_{t−1}, g_t⟩, θ ← θ − α g, α_0 = η0 (``HypergradientSGD``)
-``"amid"``           EG gains and scale on heavy ball, γ_p = γ_s = γ   (``EGGainScale``)
+``"amid"``           EG gains and per-tensor scales on heavy ball, γ_p = γ_s = γ (``EGGainScale``)
 
 Each slice sees exactly what one optimiser of :mod:`lrtheory.optim` would see
 on its seed (same initial weights and mini-batch order as
@@ -85,6 +85,10 @@ class GridResult:
         A diverged run, or one whose loss ends above its start, gets the initial
         loss (losses) or chance accuracy 0.1 (accuracies): the worst case over
         η0 then stays finite and comparable, and a failure is never flattered.
+        Losses of the other splits are capped at the initial loss too: a run
+        that ends worse than no training on validation or test data scores as
+        no training (otherwise which of several failing runs is "worst" is
+        decided by how far a chaotic run overshot).
 
         Parameters
         ----------
@@ -101,6 +105,8 @@ class GridResult:
         failed = self.diverged | ~np.isfinite(self.metrics["train_loss"]) | (
             self.metrics["train_loss"] > self.initial_loss)
         x[failed] = 0.1 if "acc" in metric else self.initial_loss
+        if "acc" not in metric:
+            x = np.minimum(x, self.initial_loss)
         return x
 
     def worst(self, metric: str) -> np.ndarray:
@@ -175,17 +181,18 @@ def _rule_step(rule: str, params: list, grads: list, st: dict, lr: "torch.Tensor
         st["alpha"] = st["alpha"] + meta * _per_slice(st["prev"], grads)
         for p, g in zip(params, grads):
             p.sub_(_bcast(st["alpha"], p) * g)
-    else:  # amid, with EGGainScale's defaults for everything but the two meta rates
-        bufs = st["prev"]
-        dot, nb, ng = _per_slice(bufs, grads), _per_slice(bufs, bufs).sqrt(), _per_slice(grads, grads).sqrt()
-        den = nb * ng
-        cos = torch.where(den > 0, dot / torch.where(den > 0, den, torch.ones_like(den)), torch.zeros_like(dot))
-        st["scale"] = (st["scale"] * torch.exp(meta * cos)).clamp(1e-3, 1e3)
+    else:  # amid: EGGainScale's defaults (the reference's clamps) for everything but the two meta rates
+        moving = (lr > 0).to(lr.dtype)  # dead slices (lr masked to 0) stay put
         for i, (p, g) in enumerate(zip(params, grads)):
+            m = st["prev"][i]  # the momentum buffer, eta inside; one scale per tensor and slice
+            ng = g.flatten(1).norm(dim=1) + 1e-10
+            nm = m.flatten(1).norm(dim=1) + 1e-10
+            cos = (g * m).flatten(1).sum(dim=1) / (ng * nm)
+            st["scales"][i] = (st["scales"][i] * torch.exp(meta * cos)).clamp(0.1, 10.0)
             agree = torch.sign(st["avg"][i]) * torch.sign(g)
-            st["gains"][i] = (st["gains"][i] * torch.exp(_bcast(meta, g) * agree)).clamp(0.1, 10.0)
-            bufs[i] = 0.9 * bufs[i] + st["gains"][i] * g
-            p.sub_(_bcast(lr * st["scale"], p) * bufs[i])
+            st["gains"][i] = (st["gains"][i] * torch.exp(_bcast(meta, g) * agree)).clamp(0.01, 100.0)
+            st["prev"][i] = 0.9 * m + _bcast(lr, g) * st["gains"][i] * g
+            p.sub_(_bcast(st["scales"][i] * moving, p) * st["prev"][i])
             st["avg"][i] = st["avg"][i].lerp(g, 0.1)
         return
     st["prev"] = [g.clone() for g in grads]
@@ -269,7 +276,7 @@ def train_grid(rule: str, kind: str, data: "TensorSplit", lrs: Sequence[float], 
     zeros = [torch.zeros_like(p) for p in params]
     st: dict[str, Any] = {"prev": [z.clone() for z in zeros], "nu": torch.ones(M, dtype=dt, device=dev),
                           "nus": [torch.ones_like(p) for p in params], "alpha": lr_t.clone(),
-                          "scale": torch.ones(M, dtype=dt, device=dev), "gains": [torch.ones_like(p) for p in params],
+                          "scales": [torch.ones(M, dtype=dt, device=dev) for _ in params], "gains": [torch.ones_like(p) for p in params],
                           "avg": [z.clone() for z in zeros]}
 
     def as_dict(ps: list) -> dict:

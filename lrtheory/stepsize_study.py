@@ -5,8 +5,10 @@ Builds on :func:`lrtheory.stepsize_grid.train_grid` and the protocol
 
 * :func:`study_rule` trains one rule on the full η0 × γ grid on the tuning and
   the evaluation seeds together, picks γ by the tuning seeds' *worst validation
-  loss over η0* (the robustness the chapter asks about), extends the γ grid when
-  the pick sits on an edge, and keeps the evaluation seeds for the verdicts;
+  loss over η0* (the robustness the chapter asks about; ties, which occur when
+  every γ fails at some η0, are broken by the median over η0), extends the γ
+  grid when the pick sits on an edge, and keeps the evaluation seeds for the
+  verdicts;
 * :func:`run_baselines` trains the parameter-free optimisers of their own
   packages (DoG, Prodigy, D-Adaptation) at their defaults and with their
   initial-step argument swept over the same η0 grid, and SGD and Adam over it,
@@ -60,6 +62,10 @@ class RuleStudy:
         verdict may rest on it).
     extensions : int
         How many times the γ grid was extended.
+    n_tied : int
+        How many γ share the best worst-case score (several when every γ fails
+        somewhere on the η0 grid and so scores as no training); the tie is
+        broken by the median validation loss over η0.
     """
 
     grid: GridResult
@@ -67,6 +73,7 @@ class RuleStudy:
     chosen: int
     on_edge: bool
     extensions: int
+    n_tied: int = 1
 
     @property
     def meta(self) -> float:
@@ -142,9 +149,8 @@ def study_rule(rule: str, kind: str, data: "TensorSplit", lrs: "LogGrid", metas:
 
     grid, current, ext = run(metas.values), metas, 0
     while True:
-        score = grid.worst("val_loss")[:, :nt].mean(axis=1)
-        best = int(np.argmin(score))
-        side = "low" if best == 0 else "high" if best == len(score) - 1 else None
+        best, n_tied = _choose(grid, nt)
+        side = "low" if best == 0 else "high" if best == len(grid.metas) - 1 else None
         if side is None or ext >= max_extensions:
             break
         bigger = current.extend(side, 2)
@@ -152,7 +158,17 @@ def study_rule(rule: str, kind: str, data: "TensorSplit", lrs: "LogGrid", metas:
         if not new:
             break
         grid, current, ext = _merge(grid, run(new)), bigger, ext + 1
-    return RuleStudy(grid, nt, best, side is not None, ext)
+    return RuleStudy(grid, nt, best, side is not None, ext, n_tied)
+
+
+def _choose(grid: GridResult, nt: int) -> tuple[int, int]:
+    """Index of the γ with the lowest worst validation loss over η0 (tuning seeds), ties by the median."""
+    score = grid.worst("val_loss")[:, :nt].mean(axis=1)
+    tied = np.nonzero(score <= score.min() + 1e-9 * max(1.0, abs(float(score.min()))))[0]
+    if tied.size == 1:
+        return int(tied[0]), 1
+    median = grid.median("val_loss")[:, :nt].mean(axis=1)
+    return int(tied[np.argmin(median[tied])]), int(tied.size)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ after a fixed time T, from two continuous models of it:
   implicit term η/4): distance of order γ² while γλ < 1.
 
 :func:`trajectory_test` runs all of it for several seeds at once (every run
-is a lane of :func:`lrtheory.lanes.gd_lanes`) and records what decides whether
+is a lane of :func:`lrtheory.lane_dynamics.gd_lanes`) and records what decides whether
 a run sits inside the radius of the expansion: the initial sharpness λ0 of
 every seed, the loss curve of every run at rate γ, and the sharpness of the
 *penalised* loss that the small-rate control descends (a control that is

@@ -192,6 +192,18 @@ def _images():
     return torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(1))
 
 
+def digit_split():
+    from lrtheory.ssl_data import load_digit_images
+
+    return load_digit_images(device="cpu", val_size=0.15)
+
+
+def stacked():
+    from lrtheory.ssl_stacked import StackedSimSiam
+
+    return StackedSimSiam([0, 1], hidden_dim=8, out_dim=4, pred_hidden_dim=2)
+
+
 def images(n: int = 8):
     return _images()[:n]
 
@@ -218,7 +230,7 @@ def stepped_optimizer():
 def bench_result():
     from lrtheory.bench import run_benchmark
 
-    return run_benchmark(["1000"], ["torch.SGD"], repeats=1, warmup=0, device="cpu")
+    return run_benchmark(["1000"], ["torch.SGD"], repeats=1, warmup=0, device="cpu", threads=[1])
 
 
 @functools.cache
@@ -679,29 +691,40 @@ EXAMPLES: dict[str, Example] = {
     **{f"ssl_toy.{name}": ex(lambda: dict(state=[0.5, 1.0]))
        for name in ("stopgrad_flow", "full_flow", "removed_flow")},
     "ssl_toy.toy_flow": ex(lambda: dict(system="full")),
-    "ssl_toy.toy_update": ex(lambda: dict(system="full", state=[0.5, 1.0], lr=0.1)),
-    "ssl_toy.toy_gd": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3)),
+    "ssl_toy_gd.toy_update": ex(lambda: dict(system="full", state=[0.5, 1.0], lr=0.1)),
+    "ssl_toy_gd.toy_gd": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3)),
     "ssl_toy.conserved_quantity": ex(lambda: dict(system="stopgrad", phi=[0.5, 1.5], theta=[1.0, 0.5])),
-    "ssl_toy.invariant_step_change": ex(lambda: dict(system="stopgrad", phi=[0.5, 1.5], theta=[1.0, 0.5], lr=0.1)),
+    "ssl_toy_gd.invariant_step_change": ex(lambda: dict(system="stopgrad", phi=[0.5, 1.5], theta=[1.0, 0.5], lr=0.1)),
     "ssl_toy.exact_limit": ex(lambda: dict(system="removed", phi0=[0.5, 1.5], theta0=[1.0, 0.5])),
     "ssl_toy.collapses": ex(lambda: dict(system="removed", phi0=[0.5, 1.5], theta0=[1.0, 0.5])),
     "ssl_toy.collapse_map": ex(lambda: dict(system="full", phi_grid=[0.5, 1.5], theta_grid=[0.1, 1.0])),
-    "ssl_toy.gd_outcome": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3, tol=1e-3)),
+    "ssl_toy_gd.gd_outcome": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3, tol=1e-3)),
+    # ssl_modes (chapter 5)
+    "ssl_modes.mode_flow": ex(lambda: dict(state=[0.5, 0.5], alpha_p=1.0, eta=0.0, sigma2=0.0, tau=1.0)),
+    "ssl_modes.mode_fixed_points": ex(lambda: dict(alpha_p=1.0, eta=0.05, sigma2=0.0, tau=1.0)),
+    "ssl_modes.integrate_modes": ex(lambda: dict(state0=[0.5, 0.5], t_end=1.0, dt=0.1, alpha_p=1.0, eta=0.0,
+                                                 sigma2=0.0, tau=1.0)),
+    "ssl_modes.mode_outcome": ex(lambda: dict(state0=[0.5, 0.5], t_end=1.0, alpha_p=1.0, eta=0.05, sigma2=0.0,
+                                              tau=1.0, dt=0.1)),
+    "ssl_study.variant_runner": ex(lambda: dict(data=digit_split(), model={}, train={}, num_steps=1, keep={})),
+    "ssl_study.offdiag_share": ex(lambda: dict(m=np.eye(3) + 0.1)),
+    "ssl_study.eigen_alignment": ex(lambda: dict(w=torch.eye(4), z=torch.randn(6, 4), k=2)),
     # ssl_data
-    "ssl_data.load_digit_images": ex(lambda: dict(seed=0, device="cpu", dtype=torch.float64)),
+    "ssl_data.load_digit_images": ex(lambda: dict(seed=0, device="cpu", dtype=torch.float64, val_size=0.0)),
     "ssl_data.augment": ex(lambda: dict(images=images(4), generator=generator(), max_shift=1, min_crop_area=0.6,
                                         noise_std=0.1)),
     "ssl_data.augmentation_mean": ex(lambda: dict(images=images(4), generator=generator(), num_samples=2)),
     "ssl_data.shift_reference": ex(lambda: dict(images=images(4), dy=1, dx=0)),
     # ssl
-    "ssl.SimSiam": ex(lambda: dict(in_dim=64, hidden_dim=8, out_dim=4, pred_hidden_dim=2, predictor="learned")),
+    "ssl.SimSiam": ex(lambda: dict(in_dim=64, hidden_dim=8, out_dim=4, pred_hidden_dim=2, predictor="learned",
+                                   projector_bn=True)),
     "ssl.negative_cosine": ex(lambda: dict(p=torch.randn(4, 3), z=torch.randn(4, 3), stop_gradient=True)),
     "ssl.simsiam_loss": ex(lambda: dict(model=simsiam(), x1=images(4), x2=images(4).flip(0), stop_gradient=True)),
     "ssl.mean_target_loss": ex(lambda: dict(model=simsiam(), x_view=images(4), x_mean=images(4).flip(0),
                                             stop_gradient=False)),
     "ssl.collapse_std": ex(lambda: dict(z=torch.randn(4, 3))),
-    "ssl.grad_norm": ex(lambda: dict(params=params_with_grads())),
-    "ssl.train_ssl": ex(lambda: dict(model=simsiam(), images=images(8), num_steps=2, seed=0, objective="simsiam",
+    "ssl_loop.grad_norm": ex(lambda: dict(params=params_with_grads())),
+    "ssl_loop.train_ssl": ex(lambda: dict(model=simsiam(), images=images(8), num_steps=2, seed=0, objective="simsiam",
                                      stop_gradient=True, batch_size=4, lr=0.05, momentum=0.9, weight_decay=1e-4,
                                      num_mean_samples=2, augment_kwargs={"max_shift": 1}, device="cpu",
                                      eval_every=1, eval_images=images(4), desc="x"), free_text=("desc",)),
@@ -713,6 +736,22 @@ EXAMPLES: dict[str, Example] = {
                                                       train_y=torch.tensor([0, 1, 2, 0, 1, 2]),
                                                       test_x=torch.randn(3, 3), test_y=torch.tensor([0, 1, 2]),
                                                       ridge=1.0)),
+    "ssl_eval.singular_values": ex(lambda: dict(z=torch.randn(6, 3), center=True)),
+    "ssl_eval.effective_rank": ex(lambda: dict(z=torch.randn(6, 3), center=True)),
+    "ssl_eval.top_pc_share": ex(lambda: dict(z=torch.randn(6, 3))),
+    # ssl_stacked, ssl_train (chapter 5)
+    "ssl_stacked.StackedSimSiam": ex(lambda: dict(seeds=[0, 1], hidden_dim=8, out_dim=4, pred_hidden_dim=2)),
+    "ssl_train.collapse_measures": ex(lambda: dict(z=torch.randn(2, 6, 3))),
+    "ssl_train.directpred_matrix": ex(lambda: dict(f_hat=torch.eye(3), eps=0.1)),
+    "ssl_train.train_stacked": ex(lambda: dict(model=stacked(), images=images(8), num_steps=2, objective="simsiam",
+                                               stop_gradient=True, batch_size=4, lr=0.05, predictor_lr_ratio=1.0,
+                                               encoder_schedule="constant", momentum=0.9, weight_decay=1e-4,
+                                               directpred=False, directpred_rho=0.3, num_mean_samples=2,
+                                               augment_kwargs={"max_shift": 1}, eval_every=1,
+                                               eval_images=images(4), desc="x"), free_text=("desc",)),
+    "ssl_train.score_stacked": ex(lambda: dict(model=stacked(), train=(images(8), torch.arange(8) % 2),
+                                               evaluate={"val": (images(4), torch.arange(4) % 2)},
+                                               collapse_images=images(4))),
     # metalr_long
     "metalr_long.noisy_labels": ex(lambda: dict(data=split(), fraction=0.2, seed=0)),
     "metalr_long.lbfgs_optimum": ex(lambda: dict(data=split(), tol=1e-8, max_iter=500)),
@@ -751,13 +790,18 @@ EXAMPLES: dict[str, Example] = {
     "bench.traffic_bytes_per_param": ex(lambda: dict(optimizer=stepped_optimizer(), name="SignDescent"),
                                         free_text=("name",)),
     "bench.time_calls": ex(lambda: dict(fn=lambda: None, warmup=1, repeats=2, sync=lambda: None)),
-    "bench.copy_bandwidth": ex(lambda: dict(num_params=100, device=torch.device("cpu"), warmup=1, repeats=2)),
+    "bench_stream.stream_kernel": ex(lambda: dict(name="triad", a=torch.ones(8), b=torch.ones(8))),
+    "bench_stream.stream_bandwidth": ex(lambda: dict(num_params=100, device=torch.device("cpu"), threads=[1],
+                                                     repeats=2, warmup=1)),
     "bench.run_benchmark": ex(lambda: dict(sizes=["1000"], optimizers=["torch.SGD"], repeats=1, warmup=0,
-                                           device="cpu", seed=0, preliminary=False, note="n", nonfinite="skip"),
+                                           device="cpu", seed=0, preliminary=False, note="n", nonfinite="skip",
+                                           threads=[1]),
                               free_text=("note",)),
     "bench.evaluate_targets": ex(lambda: dict(result=bench_result())),
     "bench.format_table": ex(lambda: dict(result=bench_result())),
     "bench.validate_results": ex(lambda: dict(result=bench_result())),
+    "bench_batched.batched_benchmark": ex(lambda: dict(num_seeds=2, threads=[1], epochs=1, batch_size=256, hidden=4,
+                                                       repeats=1, optimizer="sgd", lr=0.1)),
     "bench.results_path": ex(lambda: dict(device="cpu", directory="benchmarks"), free_text=("directory",)),
     "bench.find_results": ex(lambda: dict(device="cpu", start="."), free_text=("start",)),
     "bench.load_results": ex(lambda: dict(path=bench_file()), free_text=("path",)),
@@ -826,6 +870,8 @@ SKIP: dict[str, str] = {
     **badinput_optim.SKIP,  # the optimisers' abstract base and pure kernels (reasons there)
     "bench.main": ("the command-line entry point: argparse reports bad arguments on the command line "
                    "(usage message, exit status 2); its values reach run_benchmark, which is fuzzed"),
+    "bench_batched.main": ("the command-line entry point: argparse reports bad arguments on the command line "
+                           "(usage message, exit status 2); its values reach batched_benchmark, which is fuzzed"),
     "ssl.SimSiam.encode": "a torch module's forward pass: no checks on the hot path (train_ssl and embed check)",
     "ssl.SimSiam.forward": "a torch module's forward pass: no checks on the hot path (train_ssl and embed check)",
     **{k: _RECORD for k in (
@@ -877,10 +923,11 @@ ALLOW: dict[tuple[str, str, str], str] = {
     ("metalr.cosine", "*", "wrong-shape"): "the cosine of two tensors as flat vectors: only the number of entries counts",
     **_nonfinite("ssl.negative_cosine", "*", _DIVERGING),
     **_nonfinite("ssl.collapse_std", "z", _DIVERGING),
+    **_nonfinite("ssl_train.collapse_measures", "z", _DIVERGING),
     ("ssl.simsiam_loss", "*", "wrong-shape"): "the backbone flattens its input: any shape with in_dim entries per row",
-    ("ssl.grad_norm", "params", "nan"): "reads only the parameters' .grad, not their values",
-    ("ssl.grad_norm", "params", "complex"): "reads only the parameters' .grad, not their values",
-    ("ssl.grad_norm", "params", "empty"): "no parameters, no gradient: the norm is 0 (documented)",
+    ("ssl_loop.grad_norm", "params", "nan"): "reads only the parameters' .grad, not their values",
+    ("ssl_loop.grad_norm", "params", "complex"): "reads only the parameters' .grad, not their values",
+    ("ssl_loop.grad_norm", "params", "empty"): "no parameters, no gradient: the norm is 0 (documented)",
     **{(f"curvature.{k}", "loss", "wrong-shape"): "a one-element loss is a scalar (torch's autograd takes it)"
        for k in ("flat_grad", "hessian_vector_product", "sharpness", "gradient_norm_sq", "egr_penalty")},
     ("flows.step_times", "lrs", "empty"): "no steps: the flow time is t_0 = 0 only",
@@ -908,7 +955,8 @@ ALLOW: dict[tuple[str, str, str], str] = {
     **_nonfinite("schedule_runs.parabolic_argmin", "scores", "nan or inf marks a diverged grid point (documented)"),
     ("metalr_long.collapse_step", "lr", "nan"): "NaN records are ignored (documented: a rate not yet measured)",
     **{(f"ssl_toy.{k}", "*", "wrong-shape"): _VECTORISED
-       for k in ("toy_loss", "conserved_quantity", "invariant_step_change", "exact_limit", "collapses")},
+       for k in ("toy_loss", "conserved_quantity", "exact_limit", "collapses")},
+    ("ssl_toy_gd.invariant_step_change", "*", "wrong-shape"): _VECTORISED,
 }
 
 

@@ -51,7 +51,7 @@ MATRIX: dict[str, MatrixSpec] = {
                                         ("nu_max", -1.0), ("per_coordinate", 1))),
     "HypergradientSGD": MatrixSpec(learned=("lr",), moving={"lr": 1e-2, "hyper_lr": 1e-7}, initial={"lr": 1e-2},
                                    group_bad=(("hyper_lr", math.nan),)),
-    "EGGainScale": MatrixSpec(group_bad=(("gain_min", 0.0), ("scale_lr", -1.0))),
+    "EGGainScale": MatrixSpec(learned=("scale",), group_bad=(("gain_min", 0.0), ("scale_lr", -1.0))),
 }
 
 

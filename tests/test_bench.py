@@ -115,24 +115,39 @@ def registered(monkeypatch):
 
 
 def test_run_benchmark_smoke(registered):
-    result = bench.run_benchmark(["2k", 3000], [registered, "torch.SGD", "torch.Adam", "torch.Adam(fused)"], repeats=2, warmup=0,
+    result = bench.run_benchmark(["2k", 3000], [registered, "torch.SGD", "torch.SGD(fused)", "torch.Adam",
+                                                "torch.Adam(fused)"], repeats=2, warmup=0,
                                  device="cpu", seed=3, preliminary=True, note="smoke")
     validate_results(result)
     assert result["schema"] == SCHEMA
     assert [s["label"] for s in result["sizes"]] == ["2k", "3k"]
     assert result["metadata"]["preliminary"] is True and result["metadata"]["device"] == "cpu"
     assert all(s["matmul_gflops"] > 0 and s["copy_bandwidth_gbs"] > 0 for s in result["sizes"])
+    for s in result["sizes"]:
+        assert set(s["stream"]) == {"1", "2"} and s["run_threads"] == str(torch.get_num_threads())
+        # the attainable figure is the best in-place measurement with at most the run's threads
+        rounds = s["in_rounds"]
+        assert rounds["best_gbs"] == max(rounds[f"{k}_gbs"] for k in ("scale", "add", "triad"))
+        usable = [v["best_gbs"] for t, v in s["stream"].items() if int(t) <= int(s["run_threads"])]
+        assert s["attainable_gbs"] == max([rounds["best_gbs"], *usable])
     rows = {(r["size"], r["optimizer"]): r for r in result["results"]}
-    assert len(rows) == 8
+    assert len(rows) == 10
     assert rows[("2k", "torch.Adam(fused)")]["bytes_per_param"] == 28.0
     ours = rows[("2k", registered)]
     assert ours["source"] == "lrtheory" and ours["counterpart"] == "torch.SGD"
-    assert ours["ratio_to_counterpart"] == pytest.approx(ours["median_s"] / rows[("2k", "torch.SGD")]["median_s"])
+    sgd = [rows[("2k", "torch.SGD")], rows[("2k", "torch.SGD(fused)")]]
+    fastest = min(sgd, key=lambda r: r["min_s"])
+    assert ours["counterpart_fastest"] == fastest["optimizer"] and ours["coincides"] is True  # both move 12 B
+    assert ours["ratio_to_counterpart"] == pytest.approx(ours["min_s"] / fastest["min_s"])
     assert rows[("2k", "torch.Adam")]["bytes_per_param"] == 28.0 and ours["bytes_per_param"] == 12.0
+    assert rows[("2k", "torch.Adam")]["counterpart"] is None
     for r in result["results"]:
-        assert r["q1_s"] <= r["median_s"] <= r["q3_s"]
-        assert r["fraction_of_copy"] == pytest.approx(
-            r["bytes_per_param"] * r["num_params"] / r["median_s"] / 1e9 / result["sizes"][0 if r["size"] == "2k" else 1]["copy_bandwidth_gbs"])
+        assert r["min_s"] <= r["q1_s"] <= r["median_s"] <= r["q3_s"]
+        size = result["sizes"][0 if r["size"] == "2k" else 1]
+        assert r["fraction_of_attainable"] == pytest.approx(
+            r["bytes_per_param"] * r["num_params"] / r["min_s"] / 1e9 / size["attainable_gbs"])
+    meta = result["metadata"]
+    assert len(meta["load_average_before"]) == 3 and meta["stream_threads"] == [1, 2]
     json.dumps(result)  # JSON-ready
 
 
@@ -145,7 +160,7 @@ def test_main_writes_json_and_prints_a_table(tmp_path, capsys, registered):
     assert bench.main(["--sizes", "2k", "--optimizers", registered, "torch.SGD", "--repeats", "2", "--warmup", "0",
                        "--device", "cpu", "--out", str(tmp_path), "--preliminary"]) == 0
     out = capsys.readouterr().out
-    assert "tensor copy" in out and registered in out
+    assert "yardstick: in-place" in out and registered in out
     path = tmp_path / "results-cpu.json"
     result = load_results(path)
     assert result["metadata"]["command"].startswith("python -m lrtheory.bench --sizes 2k")
@@ -156,21 +171,28 @@ def test_main_writes_json_and_prints_a_table(tmp_path, capsys, registered):
 
 
 def _synthetic():
-    def row(size, n, name, source, median, ratio, fraction):
-        return {"size": size, "num_params": n, "optimizer": name, "source": source, "median_s": median, "q1_s": median,
-                "q3_s": median, "min_s": median, "bytes_per_param": 20.0, "effective_bandwidth_gbs": 1.0,
-                "fraction_of_copy": fraction, "counterpart": COUNTERPARTS.get(name), "ratio_to_counterpart": ratio}
+    def row(size, n, name, source, best, ratio, fraction, coincides=False, fastest=None):
+        return {"size": size, "num_params": n, "optimizer": name, "source": source, "median_s": best, "q1_s": best,
+                "q3_s": best, "min_s": best, "bytes_per_param": 20.0, "effective_bandwidth_gbs": 1.0,
+                "fraction_of_attainable": fraction, "fraction_of_copy": fraction, "coincides": coincides,
+                "counterpart": COUNTERPARTS.get(name), "counterpart_fastest": fastest, "ratio_to_counterpart": ratio}
+
+    def size(label, n):
+        return {"label": label, "num_params": n, "num_tensors": 3, "copy_seconds": 1.0, "copy_bandwidth_gbs": 1.0,
+                "matmul_gflops": 10.0, "stream": {"1": {"best_gbs": 2.0, "best_kernel": "add"}},
+                "in_rounds": {"best_gbs": 1.5}, "run_threads": "1", "attainable_gbs": 2.0}
 
     return {
         "schema": SCHEMA,
         "metadata": {"device": "cpu", "device_name": "x", "torch_version": "2", "num_threads": 2, "dtype": "float32",
-                     "warmup": 1, "repeats": 2, "seed": 0, "created_utc": "now", "preliminary": True, "note": ""},
-        "sizes": [{"label": "1M", "num_params": 10**6, "num_tensors": 3, "copy_seconds": 1.0, "copy_bandwidth_gbs": 1.0,
-                  "matmul_gflops": 10.0},
-                  {"label": "50M", "num_params": 5 * 10**7, "num_tensors": 3, "copy_seconds": 1.0, "copy_bandwidth_gbs": 1.0,
-                  "matmul_gflops": 10.0}],
-        "results": [row("1M", 10**6, "RMSpropCoordinate", "lrtheory", 1.05, 1.05, 0.9),
-                    row("50M", 5 * 10**7, "RMSpropCoordinate", "lrtheory", 1.2, 1.2, 0.55),
+                     "warmup": 1, "repeats": 2, "seed": 0, "created_utc": "now", "preliminary": True, "note": "",
+                     "cpu_count": 2, "stream_threads": [1], "load_average_before": [0.0, 0.0, 0.0],
+                     "load_average_after": [0.0, 0.0, 0.0]},
+        "sizes": [size("1M", 10**6), size("10M", 10**7), size("50M", 5 * 10**7)],
+        "results": [row("1M", 10**6, "RMSpropCoordinate", "lrtheory", 1.05, 1.05, 0.9, True, "torch.RMSprop"),
+                    row("10M", 10**7, "RMSpropCoordinate", "lrtheory", 1.0, 0.99, 0.8, True, "torch.RMSprop"),
+                    row("50M", 5 * 10**7, "RMSpropCoordinate", "lrtheory", 1.2, 1.2, 0.55, True, "torch.RMSprop"),
+                    row("50M", 5 * 10**7, "RMSpropScalar", "lrtheory", 1.2, 1.2, 0.76, False, "torch.RMSprop"),
                     row("50M", 5 * 10**7, "torch.RMSprop", "torch", 1.0, None, 0.7)],
         "targets": [],
     }
@@ -179,12 +201,15 @@ def _synthetic():
 def test_evaluate_targets_against_hand_made_rows():
     targets = evaluate_targets(_synthetic())
     got = {(t["kind"], t["optimizer"], t["size"]): t["met"] for t in targets}
-    assert got[("ratio", "RMSpropCoordinate", "1M")] is True  # 1.05 <= 1.1
-    assert got[("ratio", "RMSpropCoordinate", "50M")] is False  # 1.2 > 1.1
-    assert got[("ratio", "EGStepSize", "1M")] is None  # not measured
-    assert got[("fraction", "RMSpropCoordinate", "50M")] is False  # 0.55 < 0.6
-    assert ("fraction", "torch.RMSprop", "50M") not in got  # the target is about the book's optimisers
-    assert ("fraction", "RMSpropCoordinate", "1M") not in got  # only at 50M
+    assert got == {
+        ("fraction", "RMSpropCoordinate", "10M"): True,   # 0.8 >= 0.75
+        ("ratio", "RMSpropCoordinate", "10M"): True,      # 0.99 <= 1.0
+        ("fraction", "RMSpropCoordinate", "50M"): False,  # 0.55 < 0.75
+        ("ratio", "RMSpropCoordinate", "50M"): False,     # 1.2 > 1.0
+        ("fraction", "RMSpropScalar", "50M"): True,       # 0.76; its ratio is not judged: different traffic
+    }  # nothing at 1M (below 10M) and nothing for torch's own rows
+    (t,) = [t for t in targets if t["kind"] == "ratio" and t["size"] == "50M"]
+    assert t["counterpart"] == "torch.RMSprop" and t["value"] == 1.2 and t["threshold"] == 1.0
 
 
 @pytest.mark.parametrize(
@@ -196,6 +221,8 @@ def test_evaluate_targets_against_hand_made_rows():
         (lambda r: r["sizes"][0].update(num_params=True), "num_params"),
         (lambda r: r["results"][0].update(size="7M"), "size"),
         (lambda r: r.update(results={}), "results"),
+        (lambda r: r["sizes"][0]["stream"]["1"].update(best_gbs=-1.0), "stream"),
+        (lambda r: r["results"][0].pop("fraction_of_attainable"), "fraction_of_attainable"),
     ],
 )
 def test_validate_results_names_what_is_wrong(breaker, fragment):

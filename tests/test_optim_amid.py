@@ -6,30 +6,42 @@ import numpy as np
 import pytest
 import torch
 
-from lrtheory.optim.amid import EGGainScale, gain_update, scale_update
+from lrtheory.optim.amid import EGGainScale, direction_cosine, gain_update, scale_update
 
 DT = torch.float64
 
 
-def numpy_reference(theta0, grad_fn, steps, *, lr, momentum, gain_lr, scale_lr, grad_avg, gain_min, gain_max,
-                    scale_min, scale_max):
-    """The rule written out on one flat numpy vector (one group), step by step."""
+def numpy_reference(theta0, grad_fn, steps, *, split, lr, momentum, gain_lr, scale_lr, grad_avg, gain_min,
+                    gain_max, scale_min, scale_max, sign_gains=True, normalized_scale=True):
+    """The EG-DD rule written out in numpy on a flat vector cut into tensors at ``split``, step by step.
+
+    Transcribed from the equations of the module docstring (one scale and one cosine per tensor,
+    the learning rate inside the momentum buffer, eps = 1e-10 on both norms).
+    """
     theta = np.array(theta0, dtype=float)
+    parts = np.split(np.arange(theta.size), split)
     p = np.ones_like(theta)
-    s = 1.0
-    u = np.zeros_like(theta)
+    s = np.ones(len(parts))
+    m = np.zeros_like(theta)
     gbar = np.zeros_like(theta)
     scales, gains = [], []
-    for _ in range(steps):
+    for t in range(1, steps + 1):
         g = grad_fn(theta)
-        nu, ng = np.linalg.norm(u), np.linalg.norm(g)
-        cos = float(u @ g / (nu * ng)) if nu > 0 and ng > 0 else 0.0
-        s = min(max(s * np.exp(scale_lr * cos), scale_min), scale_max)
-        p = np.clip(p * np.exp(gain_lr * np.sign(gbar) * np.sign(g)), gain_min, gain_max)
-        u = momentum * u + p * g
-        theta = theta - lr * s * u
+        for k, idx in enumerate(parts):
+            if normalized_scale:
+                sig = (g[idx] / (np.linalg.norm(g[idx]) + 1e-10)) @ (m[idx] / (np.linalg.norm(m[idx]) + 1e-10))
+            else:
+                sig = g[idx] @ m[idx]
+            s[k] = min(max(s[k] * np.exp(scale_lr * sig), scale_min), scale_max)
+        if sign_gains:
+            p = np.clip(p * np.exp(gain_lr * np.sign(g) * np.sign(gbar)), gain_min, gain_max)
+        else:
+            p = np.clip(p * np.exp(gain_lr * g * gbar / (1 - grad_avg ** max(t - 1, 1))), gain_min, gain_max)
+        m = momentum * m + lr * p * g
+        s_full = np.concatenate([np.full(idx.size, s[k]) for k, idx in enumerate(parts)])
+        theta = theta - s_full * m
         gbar = grad_avg * gbar + (1 - grad_avg) * g
-        scales.append(s)
+        scales.append(s.copy())
         gains.append(p.copy())
     return theta, np.array(scales), np.array(gains)
 
@@ -47,16 +59,18 @@ def _problem(seed=0):
 
 
 @pytest.mark.parametrize("foreach", [False, True])
-def test_matches_numpy_transcription(foreach):
+@pytest.mark.parametrize("sign_gains,normalized_scale", [(True, True), (False, False)])
+def test_matches_numpy_transcription(foreach, sign_gains, normalized_scale):
     A, b, grad_np = _problem()
-    kw = dict(lr=0.3, momentum=0.8, gain_lr=0.1, scale_lr=0.2, grad_avg=0.7, gain_min=0.5, gain_max=3.0,
-              scale_min=0.2, scale_max=4.0)
+    kw = dict(lr=0.3, momentum=0.8, gain_lr=0.1 if sign_gains else 5.0, scale_lr=0.2 if normalized_scale else 20.0,
+              grad_avg=0.7, gain_min=0.5, gain_max=3.0, scale_min=0.2, scale_max=4.0)
     theta0 = np.linspace(-1, 1, 7)
-    ref, ref_scales, ref_gains = numpy_reference(theta0, grad_np, 60, **kw)
-    # torch: split the vector over two tensors of one group (the cosine runs over the group)
+    ref, ref_scales, ref_gains = numpy_reference(theta0, grad_np, 60, split=[3], sign_gains=sign_gains,
+                                                 normalized_scale=normalized_scale, **kw)
+    # torch: the vector as two tensors of one group, each with its own scale
     x = torch.tensor(theta0, dtype=DT)
     params = [torch.nn.Parameter(x[:3].clone()), torch.nn.Parameter(x[3:].reshape(2, 2).clone())]
-    opt = EGGainScale(params, foreach=foreach, **kw)
+    opt = EGGainScale(params, foreach=foreach, sign_gains=sign_gains, normalized_scale=normalized_scale, **kw)
     scales = []
     for _ in range(60):
         flat = torch.cat([params[0].detach(), params[1].detach().reshape(-1)]).numpy()
@@ -64,16 +78,27 @@ def test_matches_numpy_transcription(foreach):
         params[0].grad = torch.tensor(g[:3], dtype=DT)
         params[1].grad = torch.tensor(g[3:].reshape(2, 2), dtype=DT)
         opt.step()
-        scales.append(float(opt.state[params[0]]["scale"]))
+        scales.append([float(opt.state[q]["scale"]) for q in params])
     out = torch.cat([params[0].detach(), params[1].detach().reshape(-1)]).numpy()
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(scales, ref_scales, rtol=1e-12)
     gains = torch.cat([opt.state[params[0]]["gain"], opt.state[params[1]]["gain"].reshape(-1)]).numpy()
     np.testing.assert_allclose(gains, ref_gains[-1], rtol=1e-12)
-    # the rule did something: gains moved and the bounds were reached somewhere
-    assert np.ptp(ref_gains[-1]) > 0 and (np.ptp(ref_scales) > 0.1)
+    # the rule did something: gains moved, and the two tensors' scales differ
+    assert np.ptp(ref_gains[-1]) > 0 and np.ptp(ref_scales) > 0.1
+    assert np.abs(ref_scales[:, 0] - ref_scales[:, 1]).max() > 1e-3
     lrs = opt.effective_lrs()[0].numpy()
-    np.testing.assert_allclose(lrs, kw["lr"] * ref_scales[-1] * ref_gains[-1], rtol=1e-12)
+    s_full = np.concatenate([np.full(3, ref_scales[-1, 0]), np.full(4, ref_scales[-1, 1])])
+    np.testing.assert_allclose(lrs, kw["lr"] * s_full * ref_gains[-1], rtol=1e-12)
+
+
+def test_defaults_are_the_reference_implementation_s():
+    """Lingvo's EGDD: gain_lr 0.01, scale_lr 0.001, beta 0.9, gains in [0.01, 100], scales in [0.1, 10]."""
+    opt = EGGainScale([torch.nn.Parameter(torch.zeros(2))])
+    g = opt.param_groups[0]
+    assert (g["gain_lr"], g["scale_lr"], g["grad_avg"]) == (0.01, 0.001, 0.9)
+    assert (g["gain_min"], g["gain_max"], g["scale_min"], g["scale_max"]) == (0.01, 100.0, 0.1, 10.0)
+    assert g["sign_gains"] is True and g["normalized_scale"] is True
 
 
 def test_scale_signal_is_the_hypergradient_in_log_scale():
@@ -93,12 +118,12 @@ def test_scale_signal_is_the_hypergradient_in_log_scale():
     st = opt.state[x]
     u = st["momentum_buffer"].clone()
     log_s = torch.zeros((), dtype=DT, requires_grad=True)
-    before = x.detach() + 0.5 * u  # undo the last step (scale 1)
-    (h,) = torch.autograd.grad(loss(before - 0.5 * torch.exp(log_s) * u), log_s)
+    before = x.detach() + u  # undo the last step (scale 1; the buffer already holds eta)
+    (h,) = torch.autograd.grad(loss(before - torch.exp(log_s) * u), log_s)
     opt.zero_grad()
     loss(x).backward()
     g = x.grad
-    torch.testing.assert_close(h, -0.5 * (u @ g))
+    torch.testing.assert_close(h, -(u @ g))
     cos = float(u @ g / (u.norm() * g.norm()))
     assert np.sign(cos) == -np.sign(float(h)) != 0
 
@@ -134,3 +159,26 @@ def test_bad_bounds_are_refused():
         EGGainScale(x, scale_max=0.5)
     with pytest.raises(TypeError, match="gain_lr"):
         EGGainScale(x, gain_lr="fast")
+    with pytest.raises(TypeError, match="sign_gains"):
+        EGGainScale(x, sign_gains=1)
+    with pytest.raises(TypeError, match="normalized_scale"):
+        EGGainScale(x, normalized_scale="yes")
+
+
+def test_direction_cosine_is_the_eps_normalised_inner_product():
+    rng = np.random.default_rng(3)
+    g, m = rng.normal(size=(2, 5, 3))
+    want = (g / (np.linalg.norm(g) + 1e-10)).ravel() @ (m / (np.linalg.norm(m) + 1e-10)).ravel()
+    got = direction_cosine(torch.tensor(g), torch.tensor(m))
+    assert float(got) == pytest.approx(want, rel=1e-12) and -1 <= float(got) <= 1
+    assert float(direction_cosine(torch.tensor(g), torch.zeros(5, 3, dtype=DT))) == 0.0
+    assert float(direction_cosine(torch.tensor(g), torch.tensor(2 * g))) == pytest.approx(1.0)
+
+
+def test_direction_cosine_refuses_bad_input():
+    with pytest.raises(TypeError, match="grad"):
+        direction_cosine(None, torch.zeros(2))
+    with pytest.raises(TypeError, match="buf"):
+        direction_cosine(torch.zeros(2), [0.0, 0.0])
+    with pytest.raises(ValueError, match="shape"):
+        direction_cosine(torch.zeros(2), torch.zeros(3))

@@ -188,6 +188,9 @@ def _learned_names():
 def test_learned_state_moves_in_bfloat16_as_in_float64(name, foreach, extra):
     if extra and name != "EGStepSize":
         pytest.skip("only EGStepSize has a per_coordinate switch")
+    if name == "EGGainScale":
+        pytest.skip("its scale reads the momentum buffer, kept in the parameter dtype: "
+                    "test_gain_scale_moves_in_bfloat16 checks it with a tolerance")
     spec = matrix_spec(name)
     low, low_params = _fixed_gradient_run(name, torch.bfloat16, foreach, **extra)
     ref, ref_params = _fixed_gradient_run(name, torch.float64, foreach, **extra)
@@ -199,6 +202,24 @@ def test_learned_state_moves_in_bfloat16_as_in_float64(name, foreach, extra):
             if key in spec.initial:  # non-vacuous: it moved, by less than bfloat16 resolves
                 change = float((want / spec.initial[key] - 1.0).abs().max())
                 assert 0.0 < change < 2.0**-9, (key, change)
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["loop", "foreach"])
+def test_gain_scale_moves_in_bfloat16(foreach):
+    """EGGainScale's per-tensor scale moves by less than bfloat16 resolves, as in float64.
+
+    Oracle: the float64 run. The scale's signal (a cosine with the momentum buffer) reads
+    a buffer held in the parameter dtype, so the two runs agree to the cosine's bfloat16
+    rounding (a few per cent of the change), not to float32 rounding.
+    """
+    low, low_params = _fixed_gradient_run("EGGainScale", torch.bfloat16, foreach, scale_lr=1e-4)
+    ref, ref_params = _fixed_gradient_run("EGGainScale", torch.float64, foreach, scale_lr=1e-4)
+    for p_low, p_ref in zip(low_params, ref_params):
+        got, want = low.state[p_low]["scale"], ref.state[p_ref]["scale"]
+        assert got.dtype == torch.float32
+        change = float(want) - 1.0
+        assert 0.0 < abs(change) < 2.0**-9, change
+        assert float(got) - 1.0 == pytest.approx(change, rel=5e-2)
 
 
 def test_adagrad_norm_rate_is_not_rounded_through_bfloat16():

@@ -144,3 +144,32 @@ def test_reader_finds_headlines_and_cells(tmp_path: Path, reproduce_table) -> No
 
 def test_reader_key_pattern_matches_package(reproduce_table) -> None:
     assert reproduce_table.HEADLINE_KEY.pattern == reproduce.HEADLINE_KEY.pattern
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "expected"),
+    [
+        (-0.0612, ".2f", "\u22120.06"),
+        (0.0612, ".2f", "0.06"),
+        (1.5e-7, ".2g", "1.5 \u00d7 10\u207b\u2077"),
+        (-2.0e12, ".1e", "\u22122.0 \u00d7 10\u00b9\u00b2"),
+        (123.0, ".4g", "123"),
+    ],
+)
+def test_display_text_uses_true_minus_and_no_e_notation(value: float, fmt: str, expected: str) -> None:
+    """Oracle: the strings written out by hand for each case."""
+    from lrtheory.reproduce import display_text
+
+    assert display_text(value, fmt) == expected
+    assert "e" not in display_text(value, fmt).lower().replace("\u00d7", "")
+
+
+@pytest.mark.parametrize(("value", "fmt", "exc", "name"), [
+    (float("nan"), ".2f", ValueError, "value"), ("1", ".2f", TypeError, "value"),
+    (1.0, 2, TypeError, "fmt"), (1.0, "q", ValueError, "fmt"),
+])
+def test_display_text_bad_input(value: object, fmt: object, exc: type, name: str) -> None:
+    from lrtheory.reproduce import display_text
+
+    with pytest.raises(exc, match=name):
+        display_text(value, fmt)  # type: ignore[arg-type]

@@ -242,3 +242,74 @@ def test_embed_uses_eval_mode(images):
     assert model.training  # restored
     with pytest.raises(ValueError, match="train_y"):
         ssl_eval.knn_accuracy(f, torch.zeros(3, dtype=torch.long), f, torch.zeros(10, dtype=torch.long))
+
+
+# ------------------------------------------------------ rank-aware collapse metrics
+
+def _batch_with_spectrum(sv, n, d, seed):
+    """A centred (n, d) batch whose singular values are exactly ``sv`` (numpy QR, not torch)."""
+    rng = np.random.default_rng(seed)
+    k = len(sv)
+    a = rng.normal(size=(n, k))
+    a -= a.mean(0)                          # columns orthogonal to the ones vector: centred
+    u, _ = np.linalg.qr(a)
+    v, _ = np.linalg.qr(rng.normal(size=(d, k)))
+    return torch.from_numpy(u @ np.diag(sv) @ v.T)
+
+
+def test_effective_rank_of_rank_k_batches_is_k():
+    for k in (1, 2, 5, 17):
+        z = _batch_with_spectrum(np.full(k, 3.0), 200, 64, seed=k)
+        assert ssl_eval.effective_rank(z) == pytest.approx(k, rel=1e-9)
+        assert ssl_eval.top_pc_share(z) == pytest.approx(1.0 / k, rel=1e-9)
+
+
+def test_effective_rank_matches_entropy_of_unequal_spectrum():
+    sv = np.array([5.0, 2.0, 1.0, 0.5])
+    p = sv / sv.sum()
+    want = float(np.exp(-(p * np.log(p)).sum()))    # Roy & Vetterli's definition, by hand
+    z = _batch_with_spectrum(sv, 100, 16, seed=3)
+    assert ssl_eval.effective_rank(z) == pytest.approx(want, rel=1e-9)
+    assert ssl_eval.top_pc_share(z) == pytest.approx(25.0 / (25 + 4 + 1 + 0.25), rel=1e-9)
+    got = ssl_eval.singular_values(z).numpy()
+    np.testing.assert_allclose(got[:4], sv, rtol=1e-9)
+
+
+def test_antipodal_rank_one_is_seen_by_rank_not_by_std():
+    gen = torch.Generator().manual_seed(0)
+    v = torch.randn(64, generator=gen, dtype=torch.float64)
+    a = torch.where(torch.rand(4000, generator=gen) < 0.5, -1.0, 1.0).double() * (1 + torch.rand(4000, generator=gen))
+    z = a[:, None] * v
+    assert ssl_eval.effective_rank(z) == pytest.approx(1.0, abs=1e-9)
+    assert ssl_eval.top_pc_share(z) == pytest.approx(1.0, abs=1e-12)
+    # the std metric: |v_j|/|v| per channel, about E|g|/sqrt(d) = sqrt(2/pi)/8 on average
+    want = float((v.abs() / v.norm()).mean()) * float(torch.sign(a).std())
+    assert ssl.collapse_std(z) == pytest.approx(want, rel=1e-9)
+    assert 0.08 < ssl.collapse_std(z) < 0.125
+
+
+def test_isotropic_batch_has_full_rank():
+    gen = torch.Generator().manual_seed(1)
+    z = torch.randn(20000, 8, generator=gen, dtype=torch.float64)
+    assert ssl_eval.effective_rank(z) > 7.9 and ssl_eval.effective_rank(z) <= 8.0 + 1e-12
+    assert ssl_eval.top_pc_share(z) == pytest.approx(1 / 8, rel=0.05)
+
+
+def test_identical_rows_have_no_rank():
+    z = torch.ones(10, 4, dtype=torch.float64) * torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)
+    assert ssl_eval.effective_rank(z) == 0.0
+    assert np.isnan(ssl_eval.top_pc_share(z))
+    # without centring the same batch is one direction: rank 1
+    assert ssl_eval.effective_rank(z, center=False) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("fn", [ssl_eval.effective_rank, ssl_eval.top_pc_share, ssl_eval.singular_values])
+def test_rank_metrics_reject_bad_input(fn):
+    with pytest.raises(TypeError, match="z"):
+        fn(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="z"):
+        fn(torch.ones(1, 3))
+    with pytest.raises(ValueError, match="z"):
+        fn(torch.ones(5))
+    with pytest.raises(ValueError, match="z"):
+        fn(torch.tensor([[1.0, float("nan")], [0.0, 1.0]]))

@@ -21,7 +21,7 @@ def small_data():
 @pytest.mark.parametrize("rule, kind", [(r, "mlp") for r in stepsize_grid.RULES] + [("eg_scalar", "logreg")])
 def test_grid_equals_one_optimizer_per_cell(small_data, rule, kind):
     lrs, metas, seeds = (0.05, 0.5), {"eg_scalar": (0.0, 1.0), "eg_coordinate": (3.0,),
-                                      "hd": (0.1,), "amid": (0.2,)}[rule], (3, 7)
+                                      "hd": (0.1,), "amid": (0.2, 5.0)}[rule], (3, 7)
     res = stepsize_grid.train_grid(rule, kind, small_data, lrs, metas, seeds=seeds, epochs=1, batch_size=200,
                                    hidden=8)
     assert res.metrics["train_loss"].shape == (2, len(metas), 2) and res.steps == 6  # 1078 examples, batches of 200
@@ -46,6 +46,16 @@ def test_failures_are_scored_as_no_training(small_data):
     np.testing.assert_allclose(res.median("train_loss"), np.median(scored, axis=0))
     with pytest.raises(ValueError, match="metric"):
         res.scored("test_f1")
+
+
+def test_losses_worse_than_no_training_are_capped():
+    """A run that trains (train loss below its start) but ends with a huge validation loss scores as no training."""
+    val = np.array([[[0.5, 9.0]]])
+    metrics = {"train_loss": np.array([[[0.4, 1.0]]]), "val_loss": val, "val_acc": np.array([[[0.9, 0.3]]])}
+    res = stepsize_grid.GridResult("amid", "mlp", (1.0,), (0.1,), (0, 1), metrics, np.zeros((1, 1, 2), bool),
+                                   2.3, 5)
+    np.testing.assert_array_equal(res.scored("val_loss"), [[[0.5, 2.3]]])
+    np.testing.assert_array_equal(res.scored("val_acc"), [[[0.9, 0.3]]])  # accuracies are not capped
 
 
 def test_bad_arguments_are_named(small_data):

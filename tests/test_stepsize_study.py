@@ -28,7 +28,8 @@ def test_choice_reads_tuning_seeds_and_extends_an_edge(data):
     assert st.extensions == 1 and len(st.grid.metas) == 4 and st.grid.metas[-1] > 1e-3
     assert st.grid.seeds == (1000, 0, 1) and st.n_tune == 1
     score = st.grid.worst("val_loss")[:, :1].mean(axis=1)
-    assert st.chosen == int(np.argmin(score)) and st.meta == st.grid.metas[st.chosen]
+    assert st.n_tied >= 1 and st.meta == st.grid.metas[st.chosen]
+    assert st.chosen == int(np.argmin(score)) or st.n_tied > 1
     assert st.on_edge == (st.chosen in (0, len(st.grid.metas) - 1))
     assert st.at_chosen("worst", "train_loss").shape == (2,)
     with pytest.raises(TypeError, match="LogGrid"):
@@ -63,3 +64,23 @@ def test_heatmap_draws(data):
     cbar = stepsize_study.heatmap(ax, st, "train_loss")
     assert ax.images and cbar is not None
     plt.close(fig)
+
+
+def test_ties_in_the_worst_case_are_broken_by_the_median():
+    """Every gamma fails at the largest eta0 (worst case = no training): the median over eta0 decides."""
+    from lrtheory.stepsize_grid import GridResult
+
+    init = 2.3
+    # axis 0: eta0 (3 values), axis 1: gamma (4 values), axis 2: seeds (1 tuning + 1 evaluation)
+    val = np.array([[[0.9, 0.9], [0.5, 0.5], [0.7, 0.7], [0.4, 0.4]],
+                    [[0.8, 0.8], [0.3, 0.3], [0.6, 0.6], [0.2, 0.2]],
+                    [[np.nan, np.nan], [np.nan, np.nan], [np.nan, np.nan], [1.0, 1.0]]])
+    div = np.isnan(val)
+    metrics = {"val_loss": val, "train_loss": np.where(div, np.nan, val)}
+    grid = GridResult("amid", "mlp", (0.1, 1.0, 10.0), (0.01, 0.1, 1.0, 10.0), (1000, 0), metrics, div, init, 10)
+    # gammas 0-2 fail at eta0 = 10 and score init; gamma 3 does not fail: no tie, gamma 3 wins (an edge)
+    assert stepsize_study._choose(grid, 1) == (3, 1)
+    metrics2 = {k: v[:, :3] for k, v in metrics.items()}
+    grid2 = GridResult("amid", "mlp", (0.1, 1.0, 10.0), (0.01, 0.1, 1.0), (1000, 0), metrics2, div[:, :3], init, 10)
+    # three-way tie at the untrained loss; medians over eta0 are 0.9, 0.5, 0.7 -> gamma index 1
+    assert stepsize_study._choose(grid2, 1) == (1, 3)
