@@ -811,6 +811,7 @@ EXAMPLES: dict[str, Example] = {
     "reproduce.make_headline": ex(lambda: dict(key="ch1-headline-x", value=1.5, claim="A claim.", fmt=".3f"),
                                   free_text=("claim",)),
     "reproduce.parse_headline_key": ex(lambda: dict(key="ch1-headline-x")),
+    "reproduce.display_text": ex(lambda: dict(value=-0.0612, fmt=".2f")),
     # optim (entries in tests/badinput_optim.py)
     **badinput_optim.entries(ex),
 }
