@@ -13,6 +13,7 @@ The mathematics is in the pure functions :func:`eg_update` and
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 import torch
@@ -132,7 +133,8 @@ def normalized_eg_update_foreach(params: list[torch.Tensor], grads: list[torch.T
         tensor takes the direct form w = θ ⊙ exp(−η(g − min g)), θ ← w / Σw in
         a few in-place passes, and falls back to the log-space form of
         :func:`normalized_eg_update` for a tensor whose mass Σw is so small that
-        underflow may have cost accuracy (below tiny/eps of the dtype); without
+        underflow may have cost accuracy (below tiny/eps of the dtype) or
+        infinite; without
         them every tensor takes the log-space form, multi-tensor (no host
         synchronisation: the right choice on CUDA).
 
@@ -156,11 +158,12 @@ def normalized_eg_update_foreach(params: list[torch.Tensor], grads: list[torch.T
     for p, g, b in zip(params, grads, scratch):
         shift = (g.min() * lr).to(b.dtype)  # η min g, so that −η(g − min g) ≤ 0
         torch.add(shift, g, alpha=-lr, out=b).exp_().mul_(p)  # one pass for the exponent
-        mass = b.sum()
-        if bool(mass >= _tiny_mass(b.dtype)):
-            torch.mul(b, mass.reciprocal(), out=p)  # a product is cheaper than a quotient
-        else:  # the mass underflowed (θ = [0, 1], η = 1000, g = [0, 1]): log space
+        mass = float(b.sum())
+        if 0.0 <= mass < _tiny_mass(b.dtype) or mass == math.inf:
+            # the mass underflowed (θ = [0, 1], η = 1000, g = [0, 1]) or overflowed: log space
             p.copy_(normalized_eg_update(p, g, lr))
+        else:  # (a NaN mass, from a NaN gradient under "ignore", propagates as in the log form)
+            torch.mul(b, 1.0 / mass, out=p)  # a product is cheaper than a quotient
 
 
 class EGD(BookOptimizer):

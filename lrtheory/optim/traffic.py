@@ -37,8 +37,9 @@ NormalizedEGD          (4, 1)       min g (1, 0); −η(g − min)→b (1, 1); e
 EGStepSize             (4, 3)       u ·= g (2, 1); ·γ (1, 1); exp (1, 1); ν ·= u (2, 1);
                                     θ −= η ν g (3, 1); u ← g (1, 1): (10, 6)
 HypergradientSGD       (4, 2)       ⟨u, g⟩ (2, 0) first; θ −= α g (2, 1); u ← g (1, 1): (5, 2)
-EGGainScale            (7, 4)       cos(u, g): ⟨u, g⟩, ‖u‖², ‖g‖² (4, 0); gains from the
-                                    signs (10, 8); u (4, 2); θ (2, 1); ḡ (2, 1): (22, 12)
+EGGainScale            (7, 4)       cos(m, g) per tensor (4, 0); gains from the signs
+                                    (10, 8); m (4, 2); θ −= s m through a temporary s m
+                                    (3, 2); ḡ (2, 1): (23, 13)
 =====================  ===========  ==========================================================
 
 Compulsory counts of the reductions: NormalizedEGD must finish Σ θ e^{−ηg}
@@ -47,9 +48,9 @@ log-sum-exp finds the shift in the same first pass); RMSpropScalar and
 AdaGradNorm read g for its norm before the update; HypergradientSGD reads
 the previous gradient u and g for ⟨u, g⟩, then θ and g for the update and
 writes θ and u; EGGainScale reads its momentum buffer and g for the cosine
-before the update reads θ, g, gains, momentum and gradient average and writes
-all but g. EGStepSize (direction ``"sgd"``, per coordinate) reads θ, g, ν and
-the previous direction and writes θ, ν and the direction. Learned ν and
+(each tensor has its own scale) before the update reads θ, g, gains,
+momentum and gradient average and writes all but g. EGStepSize (direction
+``"sgd"``, per coordinate) reads θ, g, ν and the previous direction and writes θ, ν and the direction. Learned ν and
 scalar accumulators live in float32 or wider: for a bfloat16 model a ν pass
 costs 4 bytes, not 2 (:func:`traffic_bytes_per_element` assumes one dtype).
 The torch baselines (``torch.SGD``: read θ, g, write θ; ``torch.RMSprop`` and
@@ -91,7 +92,7 @@ FAST_PATH: dict[str, tuple[int, int]] = {
     "NormalizedEGD": (7, 4),
     "EGStepSize": (10, 6),
     "HypergradientSGD": (5, 2),
-    "EGGainScale": (22, 12),
+    "EGGainScale": (23, 13),
 }
 """(reads, writes) per parameter entry that the eager multi-tensor path moves on the CPU (measured by the tests)."""
 
