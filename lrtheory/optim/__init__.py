@@ -14,7 +14,7 @@ optimiser              what it is                                             ch
 ``NormalizedEGD``      exponentiated gradient on the probability simplex       4
 ``EGStepSize``         step sizes learnt by exponentiated gradient              4
 ``HypergradientSGD``   scalar learning rate learnt by hypergradient descent     4
-``EGGainScale``        EG gains and global scale on heavy ball (Amid et al.)   4
+``EGGainScale``        EG gains and per-tensor scales on heavy ball (EG-DD)    4
 =====================  =====================================================  =========
 
 Every optimiser is listed in :data:`REGISTRY` (name → class), which the shared
