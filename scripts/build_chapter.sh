@@ -10,8 +10,10 @@ name=$(basename "$chapter" .md)
 out=${2:-/tmp/lrtheory-chapter-$name}
 rm -rf "$out"
 mkdir -p "$out/chapters"
-cp "$root/_config.yml" "$root/intro.md" "$root/references.bib" "$root/bibliography.md" "$root/reading_guide.md" "$out/"
+cp "$root/_config.yml" "$root/intro.md" "$root/references.bib" "$root/bibliography.md" "$root/reading_guide.md" \
+  "$root/running_locally.md" "$root/reproduce.md" "$out/"
 cp -r "$root/_ext" "$root/api" "$out/"
+[ -f "$root/reproduce_timings.json" ] && cp "$root/reproduce_timings.json" "$out/"
 for d in _static docs; do [ -d "$root/$d" ] && cp -r "$root/$d" "$out/"; done
 cp "$root/$chapter" "$out/chapters/"
 [ -d "$root/chapters/figures" ] && cp -r "$root/chapters/figures" "$out/chapters/"
@@ -26,6 +28,8 @@ cp "$root/$chapter" "$out/chapters/"
   echo "  - caption: Using the book"
   echo "    chapters:"
   echo "      - file: reading_guide"
+  echo "      - file: running_locally"
+  echo "      - file: reproduce"
   echo "  - caption: Reference"
   echo "    chapters:"
   echo "      - file: api/index"
