@@ -1,7 +1,7 @@
 """Training and scoring many seeds of the small SimSiam at once (:class:`lrtheory.ssl_stacked.StackedSimSiam`).
 
 :func:`train_stacked` is SimSiam's training loop for S stacked seeds, with the
-switches chapter 5 needs beyond :func:`lrtheory.ssl.train_ssl`:
+switches chapter 5 needs beyond :func:`lrtheory.ssl_loop.train_ssl`:
 
 * the predictor's learning rate as a ratio of the encoder's, in its own
   parameter group, and a cosine decay of the *encoder's* rate only (as in
@@ -159,7 +159,7 @@ def train_stacked(model: StackedSimSiam, images: torch.Tensor, *, num_steps: int
         SGD steps; seed s draws its batches (a fresh permutation per epoch) and
         augmentations from ``torch_generator(model.seeds[s])``.
     objective : {"simsiam", "mean_target"}, optional
-        As in :func:`lrtheory.ssl.train_ssl`.
+        As in :func:`lrtheory.ssl_loop.train_ssl`.
     stop_gradient : bool, optional
         Detach the targets (default).
     batch_size : int, optional
