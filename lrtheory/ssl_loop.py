@@ -25,6 +25,34 @@ from .ssl_data import augment, augmentation_mean
 __all__ = ["grad_norm", "TrainHistory", "train_ssl"]
 
 
+def _check_loop_options(images: torch.Tensor, augment_kwargs: Any, eval_images: Any, desc: Any) -> None:
+    """Check the options shared by the training loops: augmentations, eval images, label.
+
+    Parameters
+    ----------
+    images : torch.Tensor, shape (n, 1, H, W)
+        The (already checked) training images.
+    augment_kwargs : dict or None
+    eval_images : torch.Tensor or None
+        At least 2 images shaped like ``images``.
+    desc : str or None
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the bad argument.  Derived in chapter 5.
+    """
+    if augment_kwargs is not None and not isinstance(augment_kwargs, dict):
+        raise TypeError(f"augment_kwargs must be a dict, got {type(augment_kwargs).__name__}")
+    if eval_images is not None:
+        check_tensor("eval_images", eval_images, dtype_kind="float")
+        if eval_images.ndim != 4 or eval_images.shape[1:] != images.shape[1:] or eval_images.shape[0] < 2:
+            raise ValueError(f"eval_images must be at least 2 images shaped like images, {tuple(images.shape[1:])}, "
+                             f"got {tuple(eval_images.shape)}")
+    if desc is not None:
+        check_str("desc", desc)
+
+
 def grad_norm(params: list[nn.Parameter]) -> float:
     """Euclidean norm of the concatenated gradients of ``params`` (0 if none has one)."""
     if isinstance(params, (str, bytes, torch.Tensor)) or not hasattr(params, "__iter__"):
@@ -139,15 +167,7 @@ def train_ssl(
     if images.ndim != 4:
         raise ValueError("images must be a tensor of shape (n, 1, H, W)")
     stop_gradient = check_bool("stop_gradient", stop_gradient)
-    if augment_kwargs is not None and not isinstance(augment_kwargs, dict):
-        raise TypeError(f"augment_kwargs must be a dict, got {type(augment_kwargs).__name__}")
-    if eval_images is not None:
-        check_tensor("eval_images", eval_images, dtype_kind="float")
-        if eval_images.ndim != 4 or eval_images.shape[1:] != images.shape[1:] or eval_images.shape[0] < 2:
-            raise ValueError(f"eval_images must be at least 2 images shaped like images, {tuple(images.shape[1:])}, "
-                             f"got {tuple(eval_images.shape)}")
-    if desc is not None:
-        check_str("desc", desc)
+    _check_loop_options(images, augment_kwargs, eval_images, desc)
     num_steps = check_int("num_steps", num_steps, low=0)
     seed = check_int("seed", seed, low=0)
     objective = check_choice("objective", objective, OBJECTIVES)

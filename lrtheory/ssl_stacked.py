@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._validation import check_tensor
+from ._validation import check_choice, check_tensor
 from .experiments import seed_everything
 from .protocol import check_seeds
 from .ssl import SimSiam
@@ -107,6 +107,7 @@ class StackedSimSiam(nn.Module):
 
     def part_parameters(self, part: str) -> list[nn.Parameter]:
         """Trainable stacked parameters of one part (``"backbone"``, ``"projector"``, ``"predictor"``)."""
+        part = check_choice("part", part, PARTS)
         return [p for k, p in self.params.items() if k.startswith(part + "_") and p.requires_grad]
 
     def _run(self, part: str, x: torch.Tensor) -> torch.Tensor:
@@ -135,9 +136,13 @@ class StackedSimSiam(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Backbone features, shape ``(S, B, hidden_dim)``, of inputs shaped ``(S, B, ...)``."""
-        check_tensor("x", x, dtype_kind="float", finite=False)
-        if x.ndim < 3 or x.shape[0] != self.num_seeds:
-            raise ValueError(f"x must have shape (S, B, ...) with S = {self.num_seeds}, got {tuple(x.shape)}")
+        check_tensor("x", x, dtype_kind="float")
+        in_dim = self.params["backbone_1_weight"].shape[2]
+        side = int(round(in_dim**0.5))
+        if (x.ndim < 3 or x.shape[0] != self.num_seeds
+                or tuple(x.shape[2:]) not in ((in_dim,), (1, side, side))):
+            raise ValueError(f"x must have shape (S, B, {in_dim}) or (S, B, 1, {side}, {side}) with "
+                             f"S = {self.num_seeds}, got {tuple(x.shape)}")
         return self._run("backbone", x.flatten(2))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -144,7 +144,7 @@ def eigen_alignment(w: torch.Tensor, z: torch.Tensor, *, k: int = 8) -> tuple[fl
     Returns
     -------
     (float, float)
-        The mean over the k eigenvectors of |cos(W_p u_i, u_i)| (1 when each
+        The mean over the k eigenvectors of abs(cos(W_p u_i, u_i)) (1 when each
         is an eigenvector of W_p), and :func:`offdiag_share` of U_kᵀ W_p U_k
         (0 when W_p is diagonal in F's eigenbasis).
 

@@ -1,7 +1,7 @@
 """Training and scoring many seeds of the small SimSiam at once (:class:`lrtheory.ssl_stacked.StackedSimSiam`).
 
 :func:`train_stacked` is SimSiam's training loop for S stacked seeds, with the
-switches chapter 5 needs beyond :func:`lrtheory.ssl.train_ssl`:
+switches chapter 5 needs beyond :func:`lrtheory.ssl_loop.train_ssl`:
 
 * the predictor's learning rate as a ratio of the encoder's, in its own
   parameter group, and a cosine decay of the *encoder's* rate only (as in
@@ -29,10 +29,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_bool, check_choice, check_instance, check_int, check_scalar, check_str, check_tensor
+from ._validation import check_bool, check_choice, check_instance, check_int, check_scalar, check_tensor
 from .experiments import progress, torch_generator
 from .ssl import OBJECTIVES, collapse_std
 from .ssl_data import augment, augmentation_mean
+from .ssl_loop import _check_loop_options
 from .ssl_eval import effective_rank, knn_accuracy, linear_probe_accuracy, top_pc_share
 from .ssl_stacked import StackedSimSiam
 
@@ -158,7 +159,7 @@ def train_stacked(model: StackedSimSiam, images: torch.Tensor, *, num_steps: int
         SGD steps; seed s draws its batches (a fresh permutation per epoch) and
         augmentations from ``torch_generator(model.seeds[s])``.
     objective : {"simsiam", "mean_target"}, optional
-        As in :func:`lrtheory.ssl.train_ssl`.
+        As in :func:`lrtheory.ssl_loop.train_ssl`.
     stop_gradient : bool, optional
         Detach the targets (default).
     batch_size : int, optional
@@ -215,17 +216,9 @@ def train_stacked(model: StackedSimSiam, images: torch.Tensor, *, num_steps: int
     rho = check_scalar("directpred_rho", directpred_rho, low=0.0, high=1.0, high_inclusive=False)
     num_mean_samples = check_int("num_mean_samples", num_mean_samples, low=1)
     eval_every = check_int("eval_every", eval_every, low=1)
-    if augment_kwargs is not None and not isinstance(augment_kwargs, dict):
-        raise TypeError(f"augment_kwargs must be a dict, got {type(augment_kwargs).__name__}")
+    _check_loop_options(images, augment_kwargs, eval_images, desc)
     if directpred and model.predictor_mode != "linear":
         raise ValueError("directpred needs a model built with predictor='linear'")
-    if eval_images is not None:
-        check_tensor("eval_images", eval_images, dtype_kind="float")
-        if eval_images.ndim != 4 or eval_images.shape[1:] != images.shape[1:] or eval_images.shape[0] < 2:
-            raise ValueError(f"eval_images must be at least 2 images shaped like images, got "
-                             f"{tuple(eval_images.shape)}")
-    if desc is not None:
-        check_str("desc", desc)
     aug = dict(augment_kwargs or {})
     S, n = model.num_seeds, images.shape[0]
     bs = min(batch_size, n)

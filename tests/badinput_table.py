@@ -198,6 +198,12 @@ def digit_split():
     return load_digit_images(device="cpu", val_size=0.15)
 
 
+def linear_stacked():
+    from lrtheory.ssl_stacked import StackedSimSiam
+
+    return StackedSimSiam([0, 1], hidden_dim=8, out_dim=4, pred_hidden_dim=2, predictor="linear")
+
+
 def stacked():
     from lrtheory.ssl_stacked import StackedSimSiam
 
@@ -741,6 +747,11 @@ EXAMPLES: dict[str, Example] = {
     "ssl_eval.top_pc_share": ex(lambda: dict(z=torch.randn(6, 3))),
     # ssl_stacked, ssl_train (chapter 5)
     "ssl_stacked.StackedSimSiam": ex(lambda: dict(seeds=[0, 1], hidden_dim=8, out_dim=4, pred_hidden_dim=2)),
+    "ssl_stacked.StackedSimSiam.features": ex(lambda: dict(self=stacked(), x=images(4).expand(2, 4, 1, 8, 8))),
+    "ssl_stacked.StackedSimSiam.part_parameters": ex(lambda: dict(self=stacked(), part="backbone")),
+    "ssl_stacked.StackedSimSiam.unstack": ex(lambda: dict(self=stacked(), index=1)),
+    "ssl_stacked.StackedSimSiam.set_predictor_matrix": ex(lambda: dict(self=linear_stacked(),
+                                                                       w=torch.eye(4).expand(2, 4, 4))),
     "ssl_train.collapse_measures": ex(lambda: dict(z=torch.randn(2, 6, 3))),
     "ssl_train.directpred_matrix": ex(lambda: dict(f_hat=torch.eye(3), eps=0.1)),
     "ssl_train.train_stacked": ex(lambda: dict(model=stacked(), images=images(8), num_steps=2, objective="simsiam",
@@ -875,12 +886,15 @@ SKIP: dict[str, str] = {
                            "(usage message, exit status 2); its values reach batched_benchmark, which is fuzzed"),
     "ssl.SimSiam.encode": "a torch module's forward pass: no checks on the hot path (train_ssl and embed check)",
     "ssl.SimSiam.forward": "a torch module's forward pass: no checks on the hot path (train_ssl and embed check)",
+    **{f"ssl_stacked.StackedSimSiam.{m}": ("a stacked forward pass: the hot path of train_stacked; "
+                                           "features() checks the shape")
+       for m in ("encode", "forward", "predict")},
     **{k: _RECORD for k in (
         "protocol.TuneResult", "protocol.PairedDifference", "protocol.Verdict", "protocol.MethodResult",
         "protocol.Comparison", "batched.SeedRuns", "flows.FlowSolution", "adaptive.AdaptiveRun",
         "odecontrol.StepRecord", "sweeps.TrainResult", "schedule_solver.SolverResult",
         "curvature.SharpnessResult", "curvature.TrainResult", "metalr.TrainHistory", "ssl_data.DigitImages",
-        "ssl.TrainHistory", "reproduce.Headline", "interactive.SliderFigure", "metalr_long.LongRun",
+        "ssl_loop.TrainHistory", "ssl_train.StackedHistory", "reproduce.Headline", "interactive.SliderFigure", "metalr_long.LongRun",
         "stepsize_grid.GridResult", "stepsize_study.RuleStudy", "stepsize_study.BaselineResult",
         "solvercost.BestCosts", "rmsflow.ClockRun", "regimes.RegimeMap", "sweeps.LogregOptimum",
         "claims.Claim",
