@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import platform
 import statistics
 import sys
@@ -61,9 +60,10 @@ from .bench_results import (
     load_results,
     results_path,
     validate_results,
+    write_json,
 )
 from .bench_model import EXTRA_READS, model_shapes, traffic_bytes_per_param
-from .bench_stream import STREAM_KERNELS, stream_bandwidth, stream_kernel, time_calls
+from .bench_stream import STREAM_KERNELS, check_threads, stream_bandwidth, stream_kernel, time_calls
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -277,9 +277,7 @@ def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers:
     seed = check_int("seed", seed, low=0)
     preliminary = check_bool("preliminary", preliminary)
     note = check_str("note", note)
-    threads = [check_int("threads", t, low=1) for t in _names("threads", threads)]
-    if not threads:
-        raise ValueError("threads must name at least one thread count")
+    threads = check_threads(threads)
     dev = get_device(device)
     load_before = list(os.getloadavg())
     size_rows, rows = [], []
@@ -339,10 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"target {t['kind']:<8} {t['optimizer']:<18} {t['size']:>5}: {t['value']:.3f} "
                   f"({'<=' if t['kind'] == 'ratio' else '>='} {t['threshold']}) {'met' if t['met'] else 'MISSED'}")
     if args.out != "-":
-        path = results_path(result["metadata"]["device"], args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        write_json(results_path(result["metadata"]["device"], args.out), result)
     return 0
 
 
