@@ -195,6 +195,20 @@ def _size(name: str, value: Any) -> int:
         raise type(exc)(f"{name}: {exc}") from None
 
 
+def _largest_cache() -> int | None:
+    """Size in bytes of the largest CPU cache (Linux sysfs), ``None`` where it cannot be read."""
+    from pathlib import Path
+
+    sizes = []
+    for f in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = f.read_text().strip().upper()
+        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        digits = text[:-1] if text[-1:] in "KMG" else text
+        if digits.isdigit():
+            sizes.append(int(digits) * scale)
+    return max(sizes) if sizes else None
+
+
 def _add_derived(rows: list[dict[str, Any]], size_rows: list[dict[str, Any]]) -> None:
     """Effective bandwidths, fractions of the yardsticks, and the ratio to the counterpart's fastest path."""
     by_label = {s["label"]: s for s in size_rows}
@@ -295,7 +309,7 @@ def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers:
     metadata = {
         "device": dev.type, "device_name": device_name, "torch_version": torch.__version__,
         "python_version": platform.python_version(), "num_threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count() or 0, "stream_threads": threads,
+        "cpu_count": os.cpu_count() or 0, "stream_threads": threads, "largest_cache_bytes": _largest_cache(),
         "load_average_before": load_before, "load_average_after": list(os.getloadavg()),
         "dtype": "float32", "warmup": warmup, "repeats": repeats, "seed": seed,
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
