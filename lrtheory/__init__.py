@@ -51,9 +51,15 @@ metalr_long      long runs against the exact L-BFGS optimum, clean-test accuracy
 stepsize_grid    step-size rules on a stacked η0 × γ grid of runs (chapter 4)
 stepsize_study   the robustness study, parameter-free baselines, heat-maps (chapter 4)
 ssl_toy          the scalar SimSiam toy system, solved exactly (chapter 5)
+ssl_toy_gd       gradient descent on the toy, the exact drift of its invariants (chapter 5)
+ssl_modes        Tian-Chen-Ganguli eigenmode dynamics of linear SimSiam (chapter 5)
 ssl_data         torch augmentations for 8x8 digits (chapter 5)
 ssl              a small SimSiam with its ablation switches (chapter 5)
-ssl_eval         k-NN and linear-probe evaluation of features (chapter 5)
+ssl_loop         the single-seed SimSiam training loop (chapter 5)
+ssl_eval         k-NN, linear probe, effective rank of features (chapter 5)
+ssl_stacked      many seeds of the small SimSiam as one stacked model (chapter 5)
+ssl_train        training and scoring stacked SimSiam seeds, DirectPred (chapter 5)
+ssl_study        the chapter's variants through the protocol, eigen-alignment (chapter 5)
 optim            torch optimisers of every chapter (imports torch)
 bench            step-time benchmark of the optimisers against torch.optim
 bench_results    the benchmark's JSON layout and tables
@@ -109,11 +115,15 @@ _SUBMODULES = (
     "stepsize_grid",
     "stepsize_study",
     "ssl_toy",
+    "ssl_toy_gd",
     "ssl_data",
     "ssl",
+    "ssl_loop",
     "ssl_eval",
     "ssl_stacked",
     "ssl_train",
+    "ssl_study",
+    "ssl_modes",
     "optim",
     "bench",
     "bench_results",

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ._validation import check_int, check_tensor
+from ._validation import check_array, check_int, check_tensor
 from .protocol import check_seeds
 from .ssl_data import DigitImages
 from .ssl_stacked import StackedSimSiam
@@ -120,11 +120,9 @@ def offdiag_share(m: Any) -> float:
     -----
     Σ_{i≠j} m_ij² / Σ_ij m_ij².  Derived in chapter 5.
     """
-    a = np.asarray(m.detach().cpu() if torch.is_tensor(m) else m, dtype=float)
-    if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 2:
+    a = check_array("m", m.detach().cpu().numpy() if torch.is_tensor(m) else m, ndim=2).astype(float)
+    if a.shape[0] != a.shape[1] or a.shape[0] < 2:
         raise ValueError(f"m must be a square matrix of size >= 2, got shape {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError("m must contain only finite values")
     total = float((a**2).sum())
     if total == 0.0:
         raise ValueError("m must not be all zero")

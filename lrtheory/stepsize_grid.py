@@ -85,6 +85,10 @@ class GridResult:
         A diverged run, or one whose loss ends above its start, gets the initial
         loss (losses) or chance accuracy 0.1 (accuracies): the worst case over
         η0 then stays finite and comparable, and a failure is never flattered.
+        Losses of the other splits are capped at the initial loss too: a run
+        that ends worse than no training on validation or test data scores as
+        no training (otherwise which of several failing runs is "worst" is
+        decided by how far a chaotic run overshot).
 
         Parameters
         ----------
@@ -101,6 +105,8 @@ class GridResult:
         failed = self.diverged | ~np.isfinite(self.metrics["train_loss"]) | (
             self.metrics["train_loss"] > self.initial_loss)
         x[failed] = 0.1 if "acc" in metric else self.initial_loss
+        if "acc" not in metric:
+            x = np.minimum(x, self.initial_loss)
         return x
 
     def worst(self, metric: str) -> np.ndarray:

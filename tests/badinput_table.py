@@ -192,6 +192,12 @@ def _images():
     return torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(1))
 
 
+def digit_split():
+    from lrtheory.ssl_data import load_digit_images
+
+    return load_digit_images(device="cpu", val_size=0.15)
+
+
 def stacked():
     from lrtheory.ssl_stacked import StackedSimSiam
 
@@ -685,16 +691,26 @@ EXAMPLES: dict[str, Example] = {
     **{f"ssl_toy.{name}": ex(lambda: dict(state=[0.5, 1.0]))
        for name in ("stopgrad_flow", "full_flow", "removed_flow")},
     "ssl_toy.toy_flow": ex(lambda: dict(system="full")),
-    "ssl_toy.toy_update": ex(lambda: dict(system="full", state=[0.5, 1.0], lr=0.1)),
-    "ssl_toy.toy_gd": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3)),
+    "ssl_toy_gd.toy_update": ex(lambda: dict(system="full", state=[0.5, 1.0], lr=0.1)),
+    "ssl_toy_gd.toy_gd": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3)),
     "ssl_toy.conserved_quantity": ex(lambda: dict(system="stopgrad", phi=[0.5, 1.5], theta=[1.0, 0.5])),
-    "ssl_toy.invariant_step_change": ex(lambda: dict(system="stopgrad", phi=[0.5, 1.5], theta=[1.0, 0.5], lr=0.1)),
+    "ssl_toy_gd.invariant_step_change": ex(lambda: dict(system="stopgrad", phi=[0.5, 1.5], theta=[1.0, 0.5], lr=0.1)),
     "ssl_toy.exact_limit": ex(lambda: dict(system="removed", phi0=[0.5, 1.5], theta0=[1.0, 0.5])),
     "ssl_toy.collapses": ex(lambda: dict(system="removed", phi0=[0.5, 1.5], theta0=[1.0, 0.5])),
     "ssl_toy.collapse_map": ex(lambda: dict(system="full", phi_grid=[0.5, 1.5], theta_grid=[0.1, 1.0])),
-    "ssl_toy.gd_outcome": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3, tol=1e-3)),
+    "ssl_toy_gd.gd_outcome": ex(lambda: dict(system="full", state0=[0.5, 1.0], lr=0.1, num_steps=3, tol=1e-3)),
+    # ssl_modes (chapter 5)
+    "ssl_modes.mode_flow": ex(lambda: dict(state=[0.5, 0.5], alpha_p=1.0, eta=0.0, sigma2=0.0, tau=1.0)),
+    "ssl_modes.mode_fixed_points": ex(lambda: dict(alpha_p=1.0, eta=0.05, sigma2=0.0, tau=1.0)),
+    "ssl_modes.integrate_modes": ex(lambda: dict(state0=[0.5, 0.5], t_end=1.0, dt=0.1, alpha_p=1.0, eta=0.0,
+                                                 sigma2=0.0, tau=1.0)),
+    "ssl_modes.mode_outcome": ex(lambda: dict(state0=[0.5, 0.5], t_end=1.0, alpha_p=1.0, eta=0.05, sigma2=0.0,
+                                              tau=1.0, dt=0.1)),
+    "ssl_study.variant_runner": ex(lambda: dict(data=digit_split(), model={}, train={}, num_steps=1, keep={})),
+    "ssl_study.offdiag_share": ex(lambda: dict(m=np.eye(3) + 0.1)),
+    "ssl_study.eigen_alignment": ex(lambda: dict(w=torch.eye(4), z=torch.randn(6, 4), k=2)),
     # ssl_data
-    "ssl_data.load_digit_images": ex(lambda: dict(seed=0, device="cpu", dtype=torch.float64)),
+    "ssl_data.load_digit_images": ex(lambda: dict(seed=0, device="cpu", dtype=torch.float64, val_size=0.0)),
     "ssl_data.augment": ex(lambda: dict(images=images(4), generator=generator(), max_shift=1, min_crop_area=0.6,
                                         noise_std=0.1)),
     "ssl_data.augmentation_mean": ex(lambda: dict(images=images(4), generator=generator(), num_samples=2)),
@@ -707,8 +723,8 @@ EXAMPLES: dict[str, Example] = {
     "ssl.mean_target_loss": ex(lambda: dict(model=simsiam(), x_view=images(4), x_mean=images(4).flip(0),
                                             stop_gradient=False)),
     "ssl.collapse_std": ex(lambda: dict(z=torch.randn(4, 3))),
-    "ssl.grad_norm": ex(lambda: dict(params=params_with_grads())),
-    "ssl.train_ssl": ex(lambda: dict(model=simsiam(), images=images(8), num_steps=2, seed=0, objective="simsiam",
+    "ssl_loop.grad_norm": ex(lambda: dict(params=params_with_grads())),
+    "ssl_loop.train_ssl": ex(lambda: dict(model=simsiam(), images=images(8), num_steps=2, seed=0, objective="simsiam",
                                      stop_gradient=True, batch_size=4, lr=0.05, momentum=0.9, weight_decay=1e-4,
                                      num_mean_samples=2, augment_kwargs={"max_shift": 1}, device="cpu",
                                      eval_every=1, eval_images=images(4), desc="x"), free_text=("desc",)),
@@ -795,6 +811,7 @@ EXAMPLES: dict[str, Example] = {
     "reproduce.make_headline": ex(lambda: dict(key="ch1-headline-x", value=1.5, claim="A claim.", fmt=".3f"),
                                   free_text=("claim",)),
     "reproduce.parse_headline_key": ex(lambda: dict(key="ch1-headline-x")),
+    "reproduce.display_text": ex(lambda: dict(value=-0.0612, fmt=".2f")),
     # optim (entries in tests/badinput_optim.py)
     **badinput_optim.entries(ex),
 }
@@ -909,9 +926,9 @@ ALLOW: dict[tuple[str, str, str], str] = {
     **_nonfinite("ssl.collapse_std", "z", _DIVERGING),
     **_nonfinite("ssl_train.collapse_measures", "z", _DIVERGING),
     ("ssl.simsiam_loss", "*", "wrong-shape"): "the backbone flattens its input: any shape with in_dim entries per row",
-    ("ssl.grad_norm", "params", "nan"): "reads only the parameters' .grad, not their values",
-    ("ssl.grad_norm", "params", "complex"): "reads only the parameters' .grad, not their values",
-    ("ssl.grad_norm", "params", "empty"): "no parameters, no gradient: the norm is 0 (documented)",
+    ("ssl_loop.grad_norm", "params", "nan"): "reads only the parameters' .grad, not their values",
+    ("ssl_loop.grad_norm", "params", "complex"): "reads only the parameters' .grad, not their values",
+    ("ssl_loop.grad_norm", "params", "empty"): "no parameters, no gradient: the norm is 0 (documented)",
     **{(f"curvature.{k}", "loss", "wrong-shape"): "a one-element loss is a scalar (torch's autograd takes it)"
        for k in ("flat_grad", "hessian_vector_product", "sharpness", "gradient_norm_sq", "egr_penalty")},
     ("flows.step_times", "lrs", "empty"): "no steps: the flow time is t_0 = 0 only",
@@ -939,7 +956,8 @@ ALLOW: dict[tuple[str, str, str], str] = {
     **_nonfinite("schedule_runs.parabolic_argmin", "scores", "nan or inf marks a diverged grid point (documented)"),
     ("metalr_long.collapse_step", "lr", "nan"): "NaN records are ignored (documented: a rate not yet measured)",
     **{(f"ssl_toy.{k}", "*", "wrong-shape"): _VECTORISED
-       for k in ("toy_loss", "conserved_quantity", "invariant_step_change", "exact_limit", "collapses")},
+       for k in ("toy_loss", "conserved_quantity", "exact_limit", "collapses")},
+    ("ssl_toy_gd.invariant_step_change", "*", "wrong-shape"): _VECTORISED,
 }
 
 

@@ -347,3 +347,13 @@ def test_normalized_egd_matches_float64_closed_form_under_float32_underflow(fore
         assert bool(torch.isfinite(p).all()), trial
         # float32 exponents of size η·Δg ≈ 300 carry an absolute error ≈ 300 · 2⁻²⁴: relative 2e-5 in exp
         np.testing.assert_allclose(p.detach().double().numpy(), oracle, rtol=2e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["loop", "foreach"])
+def test_normalized_egd_survives_an_overflowing_mass(foreach):
+    """Float32 θ = [3e38, 3e38] sums to inf; the step must still return [½, ½] for equal gradients."""
+    p = torch.full((2,), 3e38, dtype=torch.float32, requires_grad=True)
+    opt = NormalizedEGD([p], lr=0.1, foreach=foreach)
+    p.grad = torch.zeros(2)
+    opt.step()
+    assert torch.equal(p.detach(), torch.full((2,), 0.5))

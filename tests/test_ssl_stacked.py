@@ -126,3 +126,46 @@ def test_collapse_measures_and_scores(images):
     assert sc["knn_val"][1] == pytest.approx(ssl_eval.knn_accuracy(ftr, labels[:60], fva, labels[60:]))
     with pytest.raises(ValueError, match="z"):
         ssl_train.collapse_measures(torch.ones(2, 1, 3))
+
+
+# ------------------------------------------------------------------ ssl_study
+
+def test_offdiag_share_oracles():
+    from lrtheory import ssl_study
+
+    assert ssl_study.offdiag_share(np.diag([1.0, 2.0, 3.0])) == 0.0
+    assert ssl_study.offdiag_share(np.array([[1.0, 1.0], [1.0, 1.0]])) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="m"):
+        ssl_study.offdiag_share(np.zeros((3, 3)))
+
+
+def test_eigen_alignment_of_a_matrix_sharing_the_eigenvectors():
+    from lrtheory import ssl_study
+
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    z = torch.from_numpy(rng.normal(size=(500, 6)) @ np.diag([6, 5, 4, 3, 2, 1.0]) @ q.T)
+    f = (z.T @ z / z.shape[0]).numpy()
+    _, u = np.linalg.eigh(f)
+    w = torch.from_numpy(u @ np.diag(np.arange(1.0, 7.0)) @ u.T)       # same eigenvectors as F
+    cos, off = ssl_study.eigen_alignment(w, z, k=4)
+    assert cos == pytest.approx(1.0, abs=1e-10) and off == pytest.approx(0.0, abs=1e-20)
+    cos_r, off_r = ssl_study.eigen_alignment(torch.from_numpy(rng.normal(size=(6, 6))), z, k=4)
+    assert cos_r < 0.9 and off_r > 0.3
+
+
+def test_variant_runner_is_train_stacked_plus_scores():
+    from lrtheory import ssl_study
+
+    data = ssl_data.load_digit_images(device="cpu", val_size=0.15)
+    assert data.X_val.shape[0] == 270 and data.X_train.shape[0] + 270 + data.X_test.shape[0] == 1797
+    keep = {}
+    run = ssl_study.variant_runner(data, **ssl_study.VARIANTS["no predictor"], num_steps=3, batch_size=32,
+                                   keep=keep)
+    out = run(0.05, (0, 1))
+    assert set(out) >= {"std", "rank", "top_pc", "loss", "knn_val", "lin_val", "knn_test", "lin_test"}
+    assert all(v.shape == (2,) for v in out.values())
+    net = StackedSimSiam([0, 1], predictor="none")
+    hist = ssl_train.train_stacked(net, data.X_train, num_steps=3, batch_size=32, lr=0.05)
+    np.testing.assert_allclose(out["loss"], hist.loss[-1:].mean(0), rtol=1e-6)
+    assert keep[(0, 1)][0].predictor_mode == "none"

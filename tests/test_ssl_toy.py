@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrtheory import flows, ssl_toy
+from lrtheory import flows, ssl_toy, ssl_toy_gd
 
 PHI, THETA = sp.symbols("phi theta", real=True)
 LOSS = sp.Rational(1, 2) * (PHI * THETA - THETA) ** 2
@@ -59,13 +59,13 @@ def test_invariant_step_change_is_exact(system):
     dphi, dtheta = SYMBOLIC[system]
     q = INVARIANT[system]
     after = q.subs({PHI: PHI + lr * dphi, THETA: THETA + lr * dtheta}, simultaneous=True)
-    got = ssl_toy.invariant_step_change
+    got = ssl_toy_gd.invariant_step_change
     pts = [(0.6, 0.1), (-1.3, 0.7), (2.0, -1.5)]
     for p, t in pts:
         want = float((after - q).subs({PHI: p, THETA: t, lr: 0.37}))
         assert float(got(system, p, t, 0.37)) == pytest.approx(want, rel=1e-12, abs=1e-15)
         # and it agrees with an actual step
-        s1 = ssl_toy.toy_update(system, [p, t], 0.37)
+        s1 = ssl_toy_gd.toy_update(system, [p, t], 0.37)
         dq = ssl_toy.conserved_quantity(system, s1[0], s1[1]) - ssl_toy.conserved_quantity(system, p, t)
         assert float(dq) == pytest.approx(want, rel=1e-9, abs=1e-14)
 
@@ -125,14 +125,14 @@ def test_collapse_map_shape_and_values():
 
 def test_toy_gd_matches_euler_iterates():
     for system in ssl_toy.SYSTEMS:
-        got = ssl_toy.toy_gd(system, [[0.6, 0.1], [1.5, -0.4]], 0.3, 40)
+        got = ssl_toy_gd.toy_gd(system, [[0.6, 0.1], [1.5, -0.4]], 0.3, 40)
         for j, s0 in enumerate([[0.6, 0.1], [1.5, -0.4]]):
             want = flows.euler_iterates(ssl_toy.toy_flow(system), s0, 0.3, 40)
             np.testing.assert_allclose(got[:, j], want, rtol=1e-14)
 
 
 def test_toy_gd_marks_divergence_as_nan():
-    out = ssl_toy.toy_gd("stopgrad", [[0.6, 0.1], [0.6, 0.1]], 50.0, 30)
+    out = ssl_toy_gd.toy_gd("stopgrad", [[0.6, 0.1], [0.6, 0.1]], 50.0, 30)
     assert np.isnan(out[-1]).all()
 
 
@@ -148,9 +148,9 @@ def test_argument_checks():
     with pytest.raises(ValueError, match="state"):
         ssl_toy.stopgrad_flow([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="lr"):
-        ssl_toy.toy_update("full", [0.1, 0.2], -1.0)
+        ssl_toy_gd.toy_update("full", [0.1, 0.2], -1.0)
     with pytest.raises(TypeError, match="num_steps"):
-        ssl_toy.toy_gd("full", [0.1, 0.2], 0.1, 2.5)
+        ssl_toy_gd.toy_gd("full", [0.1, 0.2], 0.1, 2.5)
     with pytest.raises(ValueError, match="phi0"):
         ssl_toy.exact_limit("full", np.nan, 0.1)
     with pytest.raises(ValueError, match="phi_grid"):
@@ -160,9 +160,9 @@ def test_argument_checks():
 def test_gd_outcome_small_lr_agrees_with_flow():
     rng = np.random.default_rng(3)
     pts = rng.uniform(-2, 2, size=(200, 2))
-    got = ssl_toy.gd_outcome("stopgrad", pts, 0.05, 6000)
+    got = ssl_toy_gd.gd_outcome("stopgrad", pts, 0.05, 6000)
     flow_collapses = ssl_toy.collapses("stopgrad", pts[:, 0], pts[:, 1])
     decided = got != 2
     assert decided.mean() > 0.8
     np.testing.assert_array_equal(got[decided] == 0, flow_collapses[decided])
-    assert ssl_toy.OUTCOMES[int(ssl_toy.gd_outcome("stopgrad", [0.6, 0.1], 50.0, 30))] == "other"
+    assert ssl_toy_gd.OUTCOMES[int(ssl_toy_gd.gd_outcome("stopgrad", [0.6, 0.1], 50.0, 30))] == "other"

@@ -48,6 +48,16 @@ def test_failures_are_scored_as_no_training(small_data):
         res.scored("test_f1")
 
 
+def test_losses_worse_than_no_training_are_capped():
+    """A run that trains (train loss below its start) but ends with a huge validation loss scores as no training."""
+    val = np.array([[[0.5, 9.0]]])
+    metrics = {"train_loss": np.array([[[0.4, 1.0]]]), "val_loss": val, "val_acc": np.array([[[0.9, 0.3]]])}
+    res = stepsize_grid.GridResult("amid", "mlp", (1.0,), (0.1,), (0, 1), metrics, np.zeros((1, 1, 2), bool),
+                                   2.3, 5)
+    np.testing.assert_array_equal(res.scored("val_loss"), [[[0.5, 2.3]]])
+    np.testing.assert_array_equal(res.scored("val_acc"), [[[0.9, 0.3]]])  # accuracies are not capped
+
+
 def test_bad_arguments_are_named(small_data):
     with pytest.raises(ValueError, match="rule"):
         stepsize_grid.train_grid("adam", "logreg", small_data, (0.1,), (1.0,), seeds=(0, 1), epochs=1)

@@ -18,8 +18,13 @@ optimiser              what it is                                             ch
 =====================  =====================================================  =========
 
 Every optimiser is listed in :data:`REGISTRY` (name → class), which the shared
-contract test-suite (``tests/test_optim_contract.py``) and the benchmark
-(``python -m lrtheory.bench``) walk.
+contract test-suite (``tests/test_optim_contract.py``), the optimizer matrix
+(``tests/test_optim_matrix.py``) and the benchmark (``python -m lrtheory.bench``)
+walk.  :mod:`lrtheory.optim.traffic` gives each optimiser's memory traffic per
+step (the compulsory minimum and what the multi-tensor path moves).
+``SignDescent``, ``RMSpropCoordinate``, ``EGD`` and ``NormalizedEGD`` take
+``compile=True`` for a ``torch.compile``-d multi-tensor path (opt-in: the first
+step compiles for 10–70 s).
 """
 
 from __future__ import annotations

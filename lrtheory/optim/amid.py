@@ -261,7 +261,7 @@ class EGGainScale(BookOptimizer):
             torch._foreach_mul_(bufs, mu)
             torch._foreach_addcmul_(bufs, gains, grads, value=lr)
             for p, m, s in zip(params, bufs, states):
-                p.sub_(s["scale"] * m)
+                p.addcmul_(m, s["scale"], value=-1.0)  # in place: no model-sized temporary
             # 4. the running average of gradients
             torch._foreach_lerp_(avgs, grads, 1.0 - beta)
         else:
@@ -270,7 +270,7 @@ class EGGainScale(BookOptimizer):
                 s["gain"] = (s["gain"] * torch.exp(group["gain_lr"] * agree)).clamp_(
                     group["gain_min"], group["gain_max"])
                 s["momentum_buffer"].mul_(mu).add_(lr * (s["gain"] * g))
-                p.sub_(s["scale"] * s["momentum_buffer"])
+                p.addcmul_(s["momentum_buffer"], s["scale"], value=-1.0)
                 s["grad_avg"].lerp_(g, 1.0 - beta)
 
     @torch.no_grad()

@@ -13,10 +13,13 @@ The mathematics is in the pure functions :func:`eg_update` and
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 import torch
 
+from .._validation import check_bool
+from . import _compiled
 from ._base import BookOptimizer, check_hparam
 
 __all__ = ["EGD", "NormalizedEGD", "eg_update", "eg_update_foreach", "normalized_eg_update",
@@ -130,15 +133,16 @@ def normalized_eg_update_foreach(params: list[torch.Tensor], grads: list[torch.T
         tensor takes the direct form w = θ ⊙ exp(−η(g − min g)), θ ← w / Σw in
         a few in-place passes, and falls back to the log-space form of
         :func:`normalized_eg_update` for a tensor whose mass Σw is so small that
-        underflow may have cost accuracy (below tiny/eps of the dtype); without
+        underflow may have cost accuracy (below tiny/eps of the dtype) or
+        infinite; without
         them every tensor takes the log-space form, multi-tensor (no host
         synchronisation: the right choice on CUDA).
 
     Notes
     -----
-    The direct form reads g for its minimum, writes g − min g into the buffer,
-    scales and exponentiates it in place, multiplies by θ, sums, and writes the
-    quotient into θ. Both forms equal θ ⊙ e^{−ηg} / Σ θ ⊙ e^{−ηg}. Chapter 4.
+    The direct form reads g for its minimum, writes −η(g − min g) into the
+    buffer in one pass, exponentiates it in place, multiplies by θ, sums, and
+    writes the buffer times 1/Σ into θ. Both forms equal θ ⊙ e^{−ηg} / Σ θ ⊙ e^{−ηg}. Chapter 4.
     """
     if scratch is None:
         mins = torch._foreach_max(torch._foreach_neg(grads))  # −min g
@@ -152,12 +156,14 @@ def normalized_eg_update_foreach(params: list[torch.Tensor], grads: list[torch.T
         torch._foreach_copy_(params, expo)
         return
     for p, g, b in zip(params, grads, scratch):
-        torch.sub(g, g.min(), out=b).mul_(-lr).exp_().mul_(p)
-        mass = b.sum()
-        if bool(mass >= _tiny_mass(b.dtype)):
-            torch.div(b, mass, out=p)
-        else:  # the mass underflowed (θ = [0, 1], η = 1000, g = [0, 1]): log space
+        shift = (g.min() * lr).to(b.dtype)  # η min g, so that −η(g − min g) ≤ 0
+        torch.add(shift, g, alpha=-lr, out=b).exp_().mul_(p)  # one pass for the exponent
+        mass = float(b.sum())
+        if 0.0 <= mass < _tiny_mass(b.dtype) or mass == math.inf:
+            # the mass underflowed (θ = [0, 1], η = 1000, g = [0, 1]) or overflowed: log space
             p.copy_(normalized_eg_update(p, g, lr))
+        else:  # (a NaN mass, from a NaN gradient under "ignore", propagates as in the log form)
+            torch.mul(b, 1.0 / mass, out=p)  # a product is cheaper than a quotient
 
 
 class EGD(BookOptimizer):
@@ -176,6 +182,10 @@ class EGD(BookOptimizer):
         Learning rate η ≥ 0 (default 0.1).
     foreach : bool or None, optional
         ``True``/``None``: multi-tensor path; ``False``: per-tensor loop.
+    compile : bool, optional
+        Run the multi-tensor path as one ``torch.compile``-d function (fused
+        passes; 10–70 s of compilation at the first step). Default ``False``;
+        see :mod:`lrtheory.optim._compiled`.
 
     Notes
     -----
@@ -188,9 +198,10 @@ class EGD(BookOptimizer):
 
     elementwise = True
 
-    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None) -> None:
+    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None,
+                 compile: bool = False) -> None:
         lr = check_hparam("lr", lr)
-        super().__init__(params, {"lr": lr, "foreach": foreach})
+        super().__init__(params, {"lr": lr, "foreach": foreach, "compile": check_bool("compile", compile)})
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group after checking that its parameters are non-negative."""
@@ -202,7 +213,9 @@ class EGD(BookOptimizer):
 
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
         lr = group["lr"]
-        if foreach:
+        if foreach and group.get("compile"):
+            _compiled.compiled(_compiled.eg_fused)(params, grads, _compiled.hyper(lr, params[0]))
+        elif foreach:
             eg_update_foreach(params, grads, lr, self._scratch(params) if self._on_cpu(params) else None)
         else:
             for p, g in zip(params, grads):
@@ -228,6 +241,10 @@ class NormalizedEGD(BookOptimizer):
         Learning rate η ≥ 0 (default 0.1).
     foreach : bool or None, optional
         ``True``/``None``: multi-tensor path; ``False``: per-tensor loop.
+    compile : bool, optional
+        Run the multi-tensor path as one ``torch.compile``-d function (fused
+        passes; 10–70 s of compilation at the first step). Default ``False``;
+        see :mod:`lrtheory.optim._compiled`.
 
     Notes
     -----
@@ -236,9 +253,10 @@ class NormalizedEGD(BookOptimizer):
     the simplex. Derived in chapter 4.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None) -> None:
+    def __init__(self, params: Iterable[Any], lr: float = 0.1, *, foreach: bool | None = None,
+                 compile: bool = False) -> None:
         lr = check_hparam("lr", lr)
-        super().__init__(params, {"lr": lr, "foreach": foreach})
+        super().__init__(params, {"lr": lr, "foreach": foreach, "compile": check_bool("compile", compile)})
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group after checking that each tensor is non-negative with a positive sum."""
@@ -250,7 +268,9 @@ class NormalizedEGD(BookOptimizer):
 
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[no-untyped-def]
         lr = group["lr"]
-        if foreach:
+        if foreach and group.get("compile"):
+            _compiled.compiled(_compiled.normalized_eg_fused)(params, grads, _compiled.hyper(lr, params[0]))
+        elif foreach:
             normalized_eg_update_foreach(params, grads, lr, self._scratch(params) if self._on_cpu(params) else None)
         else:
             for p, g in zip(params, grads):

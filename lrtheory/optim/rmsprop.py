@@ -25,6 +25,7 @@ from typing import Any, Iterable
 import torch
 
 from .._validation import check_bool
+from . import _compiled
 from ._base import BookOptimizer, check_hparam, foreach_sub_scaled_, wide_dtype
 
 __all__ = [
@@ -166,6 +167,10 @@ class SignDescent(BookOptimizer):
         The displacement γ̃ ≥ 0 of every entry per step (default 1e-3).
     foreach : bool or None, optional
         Multi-tensor path (``None``/``True``) or per-tensor loop (``False``).
+    compile : bool, optional
+        Run the multi-tensor path as one ``torch.compile``-d function (one
+        fused pass per tensor; 10–70 s of compilation at the first step).
+        Default ``False``; see :mod:`lrtheory.optim._compiled`.
 
     Notes
     -----
@@ -177,9 +182,10 @@ class SignDescent(BookOptimizer):
 
     elementwise = True
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, *, foreach: bool | None = None) -> None:
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, *, foreach: bool | None = None,
+                 compile: bool = False) -> None:
         lr = check_hparam("lr", lr)
-        super().__init__(params, {"lr": lr, "foreach": foreach})
+        super().__init__(params, {"lr": lr, "foreach": foreach, "compile": check_bool("compile", compile)})
 
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": 0}
@@ -187,7 +193,9 @@ class SignDescent(BookOptimizer):
     def _group_step(self, group, params, grads, states, foreach) -> None:  # type: ignore[override]
         for s in states:
             s["step"] += 1
-        if foreach:
+        if foreach and group.get("compile"):
+            _compiled.compiled(_compiled.sign_descent_fused)(params, grads, _compiled.hyper(group["lr"], params[0]))
+        elif foreach:
             scratch = self._scratch(params) if self._on_cpu(params) else None
             sign_descent_update_foreach(params, grads, group["lr"], scratch)
         else:
@@ -220,6 +228,9 @@ class RMSpropCoordinate(BookOptimizer):
         G_0 ≥ 0 for every entry (default 0, as torch).
     foreach : bool or None, optional
         Multi-tensor path (``None``/``True``) or per-tensor loop (``False``).
+    compile : bool, optional
+        Run the multi-tensor path as one ``torch.compile``-d function, as in
+        :class:`SignDescent` (default ``False``).
 
     Notes
     -----
@@ -249,8 +260,10 @@ class RMSpropCoordinate(BookOptimizer):
         eps_inside: bool = True,
         initial_accumulator_value: float = 0.0,
         foreach: bool | None = None,
+        compile: bool = False,
     ) -> None:
-        super().__init__(params, _rmsprop_defaults(lr, alpha, eps, eps_inside, initial_accumulator_value, foreach))
+        defaults = _rmsprop_defaults(lr, alpha, eps, eps_inside, initial_accumulator_value, foreach)
+        super().__init__(params, {**defaults, "compile": check_bool("compile", compile)})
 
     def _init_state(self, p: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -263,7 +276,11 @@ class RMSpropCoordinate(BookOptimizer):
             s["step"] += 1
         avgs = [s["square_avg"] for s in states]
         args = (group["lr"], group["alpha"], group["eps"], group["eps_inside"])
-        if foreach:
+        if foreach and group.get("compile"):
+            h = [_compiled.hyper(v, params[0]) for v in (group["lr"], group["alpha"], group["eps"])]
+            _compiled.compiled(_compiled.rmsprop_coordinate_fused)(params, grads, avgs, *h, group["eps_inside"],
+                                                                   group["eps"] == 0.0)
+        elif foreach:
             scratch = self._scratch(params) if self._on_cpu(params) else None
             rmsprop_coordinate_update_foreach(params, grads, avgs, *args, scratch=scratch)
         else:
