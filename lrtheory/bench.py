@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import platform
 import statistics
 import sys
@@ -61,9 +60,10 @@ from .bench_results import (
     load_results,
     results_path,
     validate_results,
+    write_json,
 )
 from .bench_model import EXTRA_READS, model_shapes, traffic_bytes_per_param
-from .bench_stream import STREAM_KERNELS, stream_bandwidth, stream_kernel, time_calls
+from .bench_stream import STREAM_KERNELS, check_threads, stream_bandwidth, stream_kernel, time_calls
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -195,6 +195,20 @@ def _size(name: str, value: Any) -> int:
         raise type(exc)(f"{name}: {exc}") from None
 
 
+def _largest_cache() -> int | None:
+    """Size in bytes of the largest CPU cache (Linux sysfs), ``None`` where it cannot be read."""
+    from pathlib import Path
+
+    sizes = []
+    for f in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = f.read_text().strip().upper()
+        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        digits = text[:-1] if text[-1:] in "KMG" else text
+        if digits.isdigit():
+            sizes.append(int(digits) * scale)
+    return max(sizes) if sizes else None
+
+
 def _add_derived(rows: list[dict[str, Any]], size_rows: list[dict[str, Any]]) -> None:
     """Effective bandwidths, fractions of the yardsticks, and the ratio to the counterpart's fastest path."""
     by_label = {s["label"]: s for s in size_rows}
@@ -277,9 +291,7 @@ def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers:
     seed = check_int("seed", seed, low=0)
     preliminary = check_bool("preliminary", preliminary)
     note = check_str("note", note)
-    threads = [check_int("threads", t, low=1) for t in _names("threads", threads)]
-    if not threads:
-        raise ValueError("threads must name at least one thread count")
+    threads = check_threads(threads)
     dev = get_device(device)
     load_before = list(os.getloadavg())
     size_rows, rows = [], []
@@ -297,7 +309,7 @@ def run_benchmark(sizes: Sequence[int | str] = ("1M", "10M", "50M"), optimizers:
     metadata = {
         "device": dev.type, "device_name": device_name, "torch_version": torch.__version__,
         "python_version": platform.python_version(), "num_threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count() or 0, "stream_threads": threads,
+        "cpu_count": os.cpu_count() or 0, "stream_threads": threads, "largest_cache_bytes": _largest_cache(),
         "load_average_before": load_before, "load_average_after": list(os.getloadavg()),
         "dtype": "float32", "warmup": warmup, "repeats": repeats, "seed": seed,
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -339,10 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"target {t['kind']:<8} {t['optimizer']:<18} {t['size']:>5}: {t['value']:.3f} "
                   f"({'<=' if t['kind'] == 'ratio' else '>='} {t['threshold']}) {'met' if t['met'] else 'MISSED'}")
     if args.out != "-":
-        path = results_path(result["metadata"]["device"], args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        write_json(results_path(result["metadata"]["device"], args.out), result)
     return 0
 
 

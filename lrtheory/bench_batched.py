@@ -19,7 +19,6 @@ largest float32 difference of their final test losses as a sanity check.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ._validation import check_choice, check_int
+from .bench_results import write_json
 
 __all__ = ["BATCHED_SCHEMA", "batched_benchmark", "main"]
 
@@ -88,13 +88,12 @@ def batched_benchmark(num_seeds: int = 16, *, threads: Sequence[int] = (1, 2), e
 
     from ._validation import check_scalar
     from .batched import train_seeds, train_seeds_reference
+    from .bench_stream import check_threads
     from .datasets import load_dataset
     from .sweeps import make_classifier
 
     num_seeds = check_int("num_seeds", num_seeds, low=1)
-    if isinstance(threads, (str, bytes)) or not isinstance(threads, (list, tuple)) or not threads:
-        raise TypeError(f"threads must be a non-empty list or tuple of ints, got {type(threads).__name__}")
-    counts = [check_int("threads", t, low=1) for t in threads]
+    counts = check_threads(threads)
     epochs = check_int("epochs", epochs, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     hidden = check_int("hidden", hidden, low=1)
@@ -158,10 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{r['threads']} thread(s): batched {r['batched_s']:.3f} s, per-seed loop {r['loop_s']:.3f} s, "
               f"speed-up {r['speedup']:.1f}x (float32 test-loss difference {r['max_abs_diff_test_loss']:.1e})")
     if args.out != "-":
-        path = Path(args.out) / "batched-cpu.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        write_json(Path(args.out) / "batched-cpu.json", result)
     return 0
 
 

@@ -23,8 +23,9 @@ the group norm of g (RMSpropScalar, AdaGradNorm: g read twice), the group inner 
 g with the previous g (HypergradientSGD: previous g read twice), the per-tensor sum of
 θ exp(-lr g) (NormalizedEGD: θ and g read twice).
 
-TODO: switch to ``lrtheory.optim.traffic`` once helper "optim" lands it on main; until then
-this table (with the state buffers counted from the optimiser's state) is the traffic model."""
+Only the fallback for a name that :data:`lrtheory.optim.traffic.COMPULSORY` does not list: that
+table (reads and writes per entry, derived and tested by the optimisers' own module) is the
+traffic model of every optimiser it names."""
 
 
 def model_shapes(num_params: int) -> list[tuple[int, ...]]:
@@ -75,7 +76,9 @@ def traffic_bytes_per_param(optimizer: "torch.optim.Optimizer", name: str = "") 
     optimizer : torch.optim.Optimizer
         An optimiser that has taken at least one step (its state exists).
     name : str, optional
-        Its registry name, to look up :data:`EXTRA_READS`.
+        Its benchmark name: a name listed in
+        :data:`lrtheory.optim.traffic.COMPULSORY` (``"(fused)"`` stripped) takes
+        its counts from there; any other name is counted from the state.
 
     Returns
     -------
@@ -98,8 +101,16 @@ def traffic_bytes_per_param(optimizer: "torch.optim.Optimizer", name: str = "") 
     """
     import torch
 
+    from .optim.traffic import COMPULSORY, traffic_bytes_per_element
+
     check_instance("optimizer", optimizer, torch.optim.Optimizer)
-    extra = EXTRA_READS.get(check_str("name", name), 0)
+    name = check_str("name", name)
+    extra = EXTRA_READS.get(name, 0)
+    base = name.removesuffix("(fused)") if name.removesuffix("(fused)") in COMPULSORY else name
+    if base in COMPULSORY:
+        sizes = {p.element_size() for group in optimizer.param_groups for p in group["params"]}
+        if len(sizes) == 1:
+            return float(traffic_bytes_per_element(base, sizes.pop(), path="compulsory", nonfinite="ignore"))
     total_bytes = 0
     total_params = 0
     for group in optimizer.param_groups:

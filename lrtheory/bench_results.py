@@ -224,6 +224,14 @@ def find_results(device: str = "cpu", start: str | Path | None = None) -> Path |
     return None
 
 
+def write_json(path: Path, result: dict[str, Any]) -> None:
+    """Write ``result`` as indented JSON to ``path`` (creating its folder) and say so on stdout."""
+    path = _check_path("path", path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
 def load_results(path: str | Path) -> dict[str, Any]:
     """Read and validate a results file written by ``python -m lrtheory.bench``."""
     return validate_results(json.loads(_check_path("path", path).read_text(encoding="utf-8")))

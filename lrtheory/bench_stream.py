@@ -75,6 +75,13 @@ def time_calls(fn: Callable[[], Any], *, warmup: int, repeats: int, sync: Callab
     return times
 
 
+def check_threads(threads: Any) -> list[int]:
+    """``threads`` as a list of thread counts (>= 1); TypeError/ValueError naming ``threads`` otherwise."""
+    if isinstance(threads, (str, bytes)) or not isinstance(threads, (list, tuple)) or not threads:
+        raise TypeError(f"threads must be a non-empty list or tuple of ints, got {type(threads).__name__}")
+    return [check_int("threads", t, low=1) for t in threads]
+
+
 def stream_kernel(name: str, a: "torch.Tensor", b: "torch.Tensor") -> Callable[[], Any]:
     """The in-place kernel ``name`` on the preallocated buffers ``a`` and ``b``, as a no-argument call.
 
@@ -158,9 +165,7 @@ def stream_bandwidth(num_params: int, device: "str | torch.device | None" = None
     from .experiments import get_device
 
     num_params = check_int("num_params", num_params, low=1)
-    if isinstance(threads, (str, bytes)) or not isinstance(threads, (list, tuple)) or not threads:
-        raise TypeError(f"threads must be a non-empty list or tuple of ints, got {type(threads).__name__}")
-    counts = [check_int("threads", t, low=1) for t in threads]
+    counts = check_threads(threads)
     repeats = check_int("repeats", repeats, low=1)
     warmup = check_int("warmup", warmup, low=0)
     dev = get_device(device)

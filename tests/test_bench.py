@@ -246,3 +246,20 @@ def test_main_options_threads_nonfinite_and_no_file(tmp_path, capsys, registered
     assert not (tmp_path / "benchmarks").exists()
     with pytest.raises(ValueError, match="nonfinite"):
         bench.run_benchmark(["2k"], [registered], repeats=1, warmup=0, device="cpu", nonfinite="sometimes")
+
+
+def test_traffic_comes_from_the_optim_table_and_agrees_with_the_state_count():
+    """Two independent counts: optim.traffic's derived table, and 3 + 2k + r from the real state after a step."""
+    from lrtheory.optim.traffic import COMPULSORY
+
+    for name, cls in REGISTRY.items():
+        p = torch.ones(6, requires_grad=True)
+        opt = cls([p], lr=1e-3)
+        p.grad = torch.full_like(p, 0.1)
+        opt.step()
+        reads, writes = COMPULSORY[name]
+        assert bench.traffic_bytes_per_param(opt, name) == 4 * (reads + writes)
+        if name != "EGGainScale":  # its cosine re-reads two buffers: not in the state-count fallback
+            assert bench.traffic_bytes_per_param(opt, "") + 4 * bench.EXTRA_READS.get(name, 0) == 4 * (reads + writes), name
+    opt = _stepped(torch.optim.Adam, lr=0.1)
+    assert bench.traffic_bytes_per_param(opt, "torch.Adam(fused)") == 4 * sum(COMPULSORY["torch.Adam"])
