@@ -17,7 +17,7 @@ mathematics:
   the ``"raise"`` policy) changes nothing;
 * non-finite gradients follow the group's ``"nonfinite"`` policy (default
   ``"skip"``: a group with a NaN or infinite gradient keeps its parameters
-  and state bit for bit); see :mod:`lrtheory.optim._nonfinite`;
+  and state bit for bit); see ``lrtheory.optim._nonfinite``;
 * the ``foreach`` argument (``None``, ``True`` or ``False``) chooses between
   the per-tensor reference loop and the multi-tensor (``torch._foreach_*``)
   path, like torch's own optimisers;

@@ -185,7 +185,7 @@ class EGD(BookOptimizer):
     compile : bool, optional
         Run the multi-tensor path as one ``torch.compile``-d function (fused
         passes; 10–70 s of compilation at the first step). Default ``False``;
-        see :mod:`lrtheory.optim._compiled`.
+        see ``lrtheory.optim._compiled``.
 
     Notes
     -----
@@ -244,7 +244,7 @@ class NormalizedEGD(BookOptimizer):
     compile : bool, optional
         Run the multi-tensor path as one ``torch.compile``-d function (fused
         passes; 10–70 s of compilation at the first step). Default ``False``;
-        see :mod:`lrtheory.optim._compiled`.
+        see ``lrtheory.optim._compiled``.
 
     Notes
     -----

@@ -170,7 +170,7 @@ class SignDescent(BookOptimizer):
     compile : bool, optional
         Run the multi-tensor path as one ``torch.compile``-d function (one
         fused pass per tensor; 10–70 s of compilation at the first step).
-        Default ``False``; see :mod:`lrtheory.optim._compiled`.
+        Default ``False``; see ``lrtheory.optim._compiled``.
 
     Notes
     -----

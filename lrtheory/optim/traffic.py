@@ -7,7 +7,7 @@ Counted as STREAM counts (an in-place update reads and writes the same lines;
 no write-allocate), per parameter entry, for the default hyperparameters and
 ``nonfinite="ignore"`` (the default ``"skip"`` and ``"raise"`` policies add
 one read of the gradient: the finiteness check, see
-:mod:`lrtheory.optim._nonfinite`):
+``lrtheory.optim._nonfinite``):
 
 ``COMPULSORY[name] = (reads, writes)``
     the least any implementation must move: read θ and g and each
