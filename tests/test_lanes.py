@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch.func import functional_call
 
 from lrtheory import curvature, lane_dynamics as LD, lanes as L
 from lrtheory.batched import cross_entropy_losses
 from lrtheory.experiments import torch_generator
 from lrtheory.sweeps import make_classifier
+
+from hessian_oracle import dense_hessian
 
 
 def _setup(S=3, n=24, d=5, h=4, C=3):
@@ -19,28 +20,6 @@ def _setup(S=3, n=24, d=5, h=4, C=3):
     y = torch.randint(0, C, (n,), generator=gen)
     models = [make_classifier("mlp", d, C, hidden=h, seed=s, dtype=torch.float64) for s in range(S)]
     return models, X, y
-
-
-def _dense_hessian(model, X, y, penalty=0.0, loss="cross_entropy"):
-    names = [k for k, _ in model.named_parameters()]
-    shapes = [p.shape for p in model.parameters()]
-    sizes = [p.numel() for p in model.parameters()]
-    flat0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-
-    def loss_of(flat):
-        parts = torch.split(flat, sizes)
-        params = {k: t.reshape(s) for k, t, s in zip(names, parts, shapes)}
-        z = functional_call(model, params, (X,))
-        if loss == "cross_entropy":
-            val = torch.nn.functional.cross_entropy(z, y)
-        else:
-            val = 0.5 * ((z - torch.nn.functional.one_hot(y, z.shape[1]).double()) ** 2).sum(1).mean()
-        if penalty:
-            (g,) = torch.autograd.grad(val, flat, create_graph=True)
-            val = val + 0.25 * penalty * (g @ g)
-        return val
-
-    return torch.autograd.functional.hessian(loss_of, flat0.clone().requires_grad_(True), vectorize=True)
 
 
 def test_stack_flatten_and_losses_match_each_model():
@@ -123,7 +102,7 @@ def test_lane_sharpness_matches_dense_hessians(loss):
     pen = [0.0, 0.5, 2.0]
     est = LD.lane_sharpness(models[0], P, X, y, penalty=pen, loss=loss, num_iters=600, tol=1e-10)
     for i, m in enumerate(models):
-        lam = torch.linalg.eigvalsh(_dense_hessian(m, X, y, pen[i], loss)).max().item()
+        lam = torch.linalg.eigvalsh(dense_hessian(m, X, y, pen[i], loss)).max().item()
         assert abs(est.eigenvalues[i] - lam) <= 1e-5 * abs(lam)
     one = curvature.sharpness(torch.nn.functional.cross_entropy(models[0](X), y), list(models[0].parameters()),
                               num_iters=600, tol=1e-10)

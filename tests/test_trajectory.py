@@ -10,6 +10,8 @@ from lrtheory import lane_dynamics as LD, lanes as L, trajectory as T
 from lrtheory.experiments import torch_generator
 from lrtheory.sweeps import make_classifier
 
+from hessian_oracle import dense_hessian
+
 
 def _data(n=30, d=4, C=3):
     gen = torch_generator(7)
@@ -20,22 +22,6 @@ def _data(n=30, d=4, C=3):
 
 def _make(seed):
     return make_classifier("mlp", 4, 3, hidden=5, seed=seed, dtype=torch.float64)
-
-
-def _dense_hessian(model, X, y):
-    from torch.func import functional_call
-
-    names = [k for k, _ in model.named_parameters()]
-    shapes = [p.shape for p in model.parameters()]
-    sizes = [p.numel() for p in model.parameters()]
-    flat0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-
-    def loss_of(flat):
-        parts = torch.split(flat, sizes)
-        params = {k: t.reshape(s) for k, t, s in zip(names, parts, shapes)}
-        return torch.nn.functional.cross_entropy(functional_call(model, params, (X,)), y)
-
-    return torch.autograd.functional.hessian(loss_of, flat0, vectorize=True)
 
 
 def test_trajectory_test_equals_a_direct_computation():
@@ -56,7 +42,7 @@ def test_trajectory_test_equals_a_direct_computation():
             assert np.allclose(res.losses[i][j], run.losses[0], rtol=1e-10)
             lam_ctl = LD.lane_sharpness(m, P, X, y, penalty=g - eta, num_iters=600, tol=1e-8).eigenvalues[0]
             assert abs(res.control_sharpness[i, j] - lam_ctl) <= 5e-3 * lam_ctl
-        lam0 = torch.linalg.eigvalsh(_dense_hessian(_make(s), X, y)).max().item()
+        lam0 = torch.linalg.eigvalsh(dense_hessian(_make(s), X, y)).max().item()
         assert abs(res.initial_sharpness[j] - lam0) <= 1e-4 * lam0
     assert res.edge == pytest.approx(2 / res.initial_sharpness.max())
     lam = max(res.initial_sharpness.max(), res.final_sharpness.max())
@@ -87,7 +73,7 @@ def test_track_sharpness_matches_segments():
             with torch.no_grad():
                 for name, p in one.named_parameters():
                     p.copy_(part[name][i])
-            lam = torch.linalg.eigvalsh(_dense_hessian(one, X, y)).max().item()
+            lam = torch.linalg.eigvalsh(dense_hessian(one, X, y)).max().item()
             assert abs(tr.sharpness[k, i] - lam) <= 1e-3 * lam
     assert not tr.diverged.any()
 
